@@ -1,0 +1,51 @@
+// The request context of every route: JSON in and out with ISO 8601 dates, and room for large
+// batch uploads. No key strategy: wire names are spelled out in CodingKeys, because a key
+// strategy would also rewrite the keys of caller metadata.
+import Foundation
+import Hummingbird
+
+public struct BudgetRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Usage batches of 10,000 records need more than Hummingbird's 2 MiB default.
+    public var maxUploadSize: Int { 32 * 1024 * 1024 }
+
+    public var requestDecoder: JSONDecoder { BudgetJSON.decoder }
+    public var responseEncoder: JSONEncoder { BudgetJSON.encoder }
+}
+
+/// The JSON conventions of the wire contract.
+public enum BudgetJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted).dateTimeSeparator(.standard).timeSeparator(.colon)))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = ISO8601Timestamp.parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-21T10:00:00Z")
+        }
+        return decoder
+    }
+}
+
+/// ISO 8601 timestamps with or without fractional seconds.
+public enum ISO8601Timestamp {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,14 @@
+// The `budget` executable: parses the command line and hands over to one command.
+import ArgumentParser
+import BudgetCore
+
+@main
+struct Budget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "The LLM budget authority for Tekton: exact ledger, limits, prices, reports.",
+        discussion: BudgetConfiguration.environmentHelp,
+        version: BudgetVersion.current,
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, VersionCommand.self]
+    )
+}

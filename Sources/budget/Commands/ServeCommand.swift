@@ -1,0 +1,41 @@
+import ArgumentParser
+import BudgetAPI
+import BudgetStore
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP service (migrating the database first).",
+        discussion: BudgetConfiguration.environmentHelp
+    )
+
+    func run() async throws {
+        let context = try CommandContext.make()
+        let configuration = context.configuration
+        let logger = context.logger
+        let migrations = try context.migrations()
+        try await context.withDatabase { endpoint in
+            let report = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
+            logger.info("schema ready", metadata: ["applied_now": "\(report.applied.count)", "total": "\(migrations.count)"])
+            let client = PostgresClient(configuration: endpoint.clientConfiguration(), backgroundLogger: Logger(label: "BudgetStore"))
+            let app = buildApplication(
+                configuration: APIConfiguration(host: configuration.host, port: configuration.port),
+                client: client,
+                logger: Logger(label: "BudgetAPI")
+            )
+            let group = ServiceGroup(configuration: .init(
+                services: [app],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+            logger.info("Budget listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
+            try await group.run()
+            logger.info("Budget stopped")
+        }
+    }
+}

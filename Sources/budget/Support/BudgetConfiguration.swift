@@ -1,0 +1,80 @@
+// The service's settings, read once from the environment (documented in README.md).
+import BudgetStore
+import Foundation
+import Logging
+
+struct BudgetConfiguration: Sendable {
+    var host: String
+    var port: Int
+    var databaseURL: String?
+    var dataDirectory: String
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var sqlDirectory: String?
+    var postgresBinDirectory: String?
+
+    enum LogFormat: String, Sendable { case text, json }
+
+    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BudgetConfiguration {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        let port: Int
+        if let raw = value("BUDGET_PORT") {
+            guard let parsed = Int(raw), (0...65535).contains(parsed) else {
+                throw ConfigurationError("BUDGET_PORT must be a port number (0–65535), not '\(raw)'")
+            }
+            port = parsed
+        } else {
+            port = 8013
+        }
+        let level: Logger.Level
+        if let raw = value("BUDGET_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: raw.lowercased()) else {
+                throw ConfigurationError("BUDGET_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            level = parsed
+        } else {
+            level = .info
+        }
+        let format: LogFormat
+        if let raw = value("BUDGET_LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: raw.lowercased()) else {
+                throw ConfigurationError("BUDGET_LOG_FORMAT must be text or json")
+            }
+            format = parsed
+        } else {
+            format = .text
+        }
+        return BudgetConfiguration(
+            host: value("BUDGET_HOST") ?? "127.0.0.1",
+            port: port,
+            databaseURL: value("BUDGET_DATABASE_URL"),
+            dataDirectory: value("BUDGET_DATA_DIR") ?? FileManager.default.currentDirectoryPath + "/.budget",
+            logLevel: level,
+            logFormat: format,
+            sqlDirectory: value("BUDGET_SQL_DIR"),
+            postgresBinDirectory: value("BUDGET_PG_BINDIR")
+        )
+    }
+
+    /// The help text listing every setting, shown by `budget --help`.
+    static let environmentHelp = """
+        Settings (environment variables):
+          BUDGET_DATABASE_URL  PostgreSQL to use, e.g. postgres://user:pw@host:5432/budget?sslmode=require.
+                               Unset: Budget runs its own private PostgreSQL under BUDGET_DATA_DIR.
+          BUDGET_DATA_DIR      Data directory of the private PostgreSQL (default: ./.budget)
+          BUDGET_HOST          Address the HTTP server binds (default: 127.0.0.1)
+          BUDGET_PORT          HTTP port (default: 8013)
+          BUDGET_LOG_LEVEL     trace|debug|info|notice|warning|error|critical (default: info)
+          BUDGET_LOG_FORMAT    text|json — json writes one JSON object a line (default: text)
+          BUDGET_SQL_DIR       Folder holding migrations/ (default: the sql/ next to the executable)
+          BUDGET_PG_BINDIR     Folder of initdb/pg_ctl (default: pg_config --bindir, /usr/lib/postgresql/*/bin)
+        """
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,64 @@
+import BudgetAPI
+import BudgetCore
+import BudgetStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite("GET /health says the process is alive; GET /ready says whether the database answers")
+struct HealthTests {
+    @Test func healthReportsStatusAndVersion() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try response.json()
+                #expect(body["status"] as? String == "ok")
+                #expect(body["version"] as? String == BudgetVersion.current)
+            }
+        }
+    }
+
+    @Test func readyIs200WhenTheDatabaseAnswers() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try response.json()
+                #expect(body["status"] as? String == "ready")
+            }
+        }
+    }
+
+    @Test func readyIs503WithAJSONErrorWhenTheDatabaseIsGone() async throws {
+        // A socket directory where no server listens.
+        let nowhere = DatabaseEndpoint(
+            address: .unixSocket(directory: FileManager.default.temporaryDirectory.appendingPathComponent("no-server-\(UUID())").path, port: 5432),
+            username: "budget", database: "budget"
+        )
+        let harness = APITestHarness(endpoint: nowhere)
+        try await harness.withApp { client in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let code = try response.errorCode()
+                #expect(code == "database_unavailable")
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+            }
+        }
+    }
+
+    @Test func unknownRouteIsAJSON404() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.execute(uri: "/no/such/route", method: .get) { response in
+                #expect(response.status == .notFound)
+                let code = try response.errorCode()
+                #expect(code == "not_found")
+            }
+        }
+    }
+}
