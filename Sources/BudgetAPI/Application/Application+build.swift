@@ -3,37 +3,48 @@ import BudgetStore
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 public struct APIConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// How often expired reservations are released.
+    public var sweepInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8013) {
+    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5)) {
         self.host = host
         self.port = port
+        self.sweepInterval = sweepInterval
     }
 }
 
-/// Builds the application around a running-or-to-be-run `PostgresClient`. The client is one of
-/// the application's services, so it runs (and shuts down) with the server.
+/// Builds the application around a `PostgresClient`. The client, the reservation sweeper and the
+/// partition keeper are the application's services, so they run (and stop) with the server.
 public func buildApplication(
     configuration: APIConfiguration,
     client: PostgresClient,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let database = PostgresDatabaseHealth(client: client)
-    let router = buildRouter(database: database)
+    let engine = BudgetEngine(client: client, logger: logger)
+    let router = buildRouter(client: client, engine: engine)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
-        services: [client],
+        services: [client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"))],
         logger: logger
     )
 }
 
-func buildRouter(database: any DatabaseHealth) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    HealthController(database: database).addRoutes(to: router)
+    HealthController(database: PostgresDatabaseHealth(client: client)).addRoutes(to: router)
+    let api = router.group("api/v1")
+    let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))
+    BudgetsController(repository: BudgetRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+    LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+    AllocationsController(engine: engine).addRoutes(to: api)
+    UsageController(engine: engine).addRoutes(to: api)
+    PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
     return router
 }

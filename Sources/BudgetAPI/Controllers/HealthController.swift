@@ -4,7 +4,8 @@ import BudgetStore
 import Hummingbird
 import Logging
 
-struct HealthController<Context: RequestContext> {
+struct HealthController {
+    typealias Context = BudgetRequestContext
     let database: any DatabaseHealth
 
     struct Health: ResponseEncodable {

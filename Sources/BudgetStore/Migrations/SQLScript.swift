@@ -1,5 +1,6 @@
 // Splits a SQL file into statements. postgres-nio speaks PostgreSQL's extended protocol,
 // which takes one statement at a time, so migration files are cut at top-level semicolons.
+import BudgetCore
 public enum SQLScript {
     /// The statements of `sql`, without empty ones. Semicolons inside quotes, quoted
     /// identifiers, dollar-quoted bodies and comments do not split.
@@ -86,13 +87,3 @@ public enum SQLScript {
     }
 }
 
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        let scalars = Array(unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        var result = ""
-        result.unicodeScalars.append(contentsOf: scalars[first...last])
-        return result
-    }
-}

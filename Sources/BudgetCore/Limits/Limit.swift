@@ -1,0 +1,74 @@
+// A limit: within a budget, how much of a metric the calls matching a filter may use per period.
+import Foundation
+
+public enum Period: String, Sendable, Codable, CaseIterable {
+    case hourly, daily, weekly, monthly
+    case perSession = "per_session"
+    case perTask = "per_task"
+}
+
+public enum Metric: String, Sendable, Codable, CaseIterable {
+    case costUSD = "cost_usd"
+    case tokens
+}
+
+public enum Policy: String, Sendable, Codable, CaseIterable {
+    /// Track only.
+    case ignore
+    /// Allow, but warn (and record the threshold crossing).
+    case warn
+    /// Deny past the limit.
+    case enforce
+}
+
+public enum Priority: String, Sendable, Codable, CaseIterable {
+    case low, normal, high
+    /// May exceed an enforce limit; recorded as a bypass.
+    case critical
+}
+
+/// One version of a limit. Changing amount, policy or warn_at makes a new version; what a limit
+/// counts (filter, period, metric) never changes for a limit id, so its window counters stay valid.
+public struct Limit: Sendable, Hashable {
+    public var id: UUID
+    public var version: Int
+    public var budgetID: UUID
+    public var filter: ScopeFilter
+    public var period: Period
+    public var metric: Metric
+    public var amount: Decimal
+    public var policy: Policy
+    public var warnAt: Decimal
+    public var validFrom: Date
+    public var validTo: Date?
+
+    public init(id: UUID, version: Int, budgetID: UUID, filter: ScopeFilter, period: Period, metric: Metric,
+                amount: Decimal, policy: Policy, warnAt: Decimal = Decimal(string: "0.8")!, validFrom: Date, validTo: Date? = nil) {
+        self.id = id
+        self.version = version
+        self.budgetID = budgetID
+        self.filter = filter
+        self.period = period
+        self.metric = metric
+        self.amount = amount
+        self.policy = policy
+        self.warnAt = warnAt
+        self.validFrom = validFrom
+        self.validTo = validTo
+    }
+}
+
+/// A budget as the engine needs it: its zone and whether it counts at all.
+public struct BudgetInfo: Sendable, Hashable {
+    public var id: UUID
+    public var name: String
+    public var timeZone: TimeZone
+    public var active: Bool
+
+    public init(id: UUID, name: String, timeZone: TimeZone, active: Bool) {
+        self.id = id
+        self.name = name
+        self.timeZone = timeZone
+        self.active = active
+    }
+}

@@ -1,0 +1,67 @@
+// The budgets, current limit versions and current prices the engine decides with. Loaded from
+// the store and cached; its generation tells the database which catalog a decision used.
+import Foundation
+
+public struct LimitCatalog: Sendable {
+    public var generation: Int64
+    public var budgets: [UUID: BudgetInfo]
+    public var limits: [Limit]
+    public var prices: [PriceKey: Price]
+
+    public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price]) {
+        self.generation = generation
+        self.budgets = budgets
+        self.limits = limits
+        self.prices = prices
+    }
+
+    public static let empty = LimitCatalog(generation: 0, budgets: [:], limits: [], prices: [:])
+
+    /// Every limit, in every active budget, whose filter matches the call, with the window the
+    /// call at `instant` falls in. Limits keyed by a session or task id the call lacks are skipped.
+    public func applicableLimits(for scope: Scope, at instant: Date) -> [ApplicableLimit] {
+        limits.compactMap { limit in
+            guard let budget = budgets[limit.budgetID], budget.active, limit.filter.matches(scope),
+                  let window = Window.containing(instant, period: limit.period, timeZone: budget.timeZone, scope: scope)
+            else { return nil }
+            return ApplicableLimit(limit: limit, budget: budget, window: window)
+        }
+        .sorted { ($0.limit.id.uuidString, $0.window.key) < ($1.limit.id.uuidString, $1.window.key) }
+    }
+
+    /// Limits a status query may show: compatible with the partial scope, optionally one budget.
+    public func limitsForStatus(query: Scope, budgetID: UUID?, at instant: Date) -> [ApplicableLimit] {
+        limits.compactMap { limit in
+            guard let budget = budgets[limit.budgetID], budget.active,
+                  budgetID == nil || budgetID == limit.budgetID,
+                  limit.filter.isCompatible(with: query),
+                  let window = Window.containing(instant, period: limit.period, timeZone: budget.timeZone, scope: query)
+            else { return nil }
+            return ApplicableLimit(limit: limit, budget: budget, window: window)
+        }
+        .sorted { ($0.budget.name, $0.limit.id.uuidString) < ($1.budget.name, $1.limit.id.uuidString) }
+    }
+
+    public func price(provider: String?, model: String?) -> Price? {
+        guard let provider = Scope.key(provider), let model = Scope.key(model) else { return nil }
+        return prices[PriceKey(provider: provider, model: model)]
+    }
+}
+
+/// Provider and model keys (trimmed, lower-cased) that identify a price.
+public struct PriceKey: Sendable, Hashable {
+    public var provider: String
+    public var model: String
+
+    public init(provider: String, model: String) {
+        self.provider = provider
+        self.model = model
+    }
+}
+
+/// A limit that applies to a call, and the window the call falls in.
+public struct ApplicableLimit: Sendable, Hashable {
+    public var limit: Limit
+    public var budget: BudgetInfo
+    public var window: Window
+}

@@ -1,0 +1,86 @@
+// Loads the catalog (active budgets, current limit versions, current prices) with its generation.
+import BudgetCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct CatalogRepository: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    /// One consistent snapshot: everything is read in one REPEATABLE READ transaction.
+    public func load(logger: Logger) async throws -> LimitCatalog {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                var generation: Int64 = 0
+                for try await value in try await connection.query("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
+                    generation = value
+                }
+                var budgets: [UUID: BudgetInfo] = [:]
+                for try await (id, name, zone, active) in try await connection.query(
+                    "SELECT id, name, timezone, active FROM budgets WHERE deleted_at IS NULL", logger: logger
+                ).decode((UUID, String, String, Bool).self) {
+                    budgets[id] = BudgetInfo(id: id, name: name, timeZone: TimeZone(identifier: zone) ?? .gmt, active: active)
+                }
+                var limits: [Limit] = []
+                for try await row in try await connection.query(PostgresQuery(unsafeSQL: LimitRepository.selectColumns + " WHERE valid_to IS NULL"), logger: logger)
+                    .decode(LimitRepository.Row.self) {
+                    limits.append(try LimitRepository.limit(from: row))
+                }
+                var prices: [PriceKey: Price] = [:]
+                for try await row in try await connection.query(PostgresQuery(unsafeSQL: PriceRepository.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
+                    .decode(PriceRepository.Row.self) {
+                    let price = PriceRepository.price(from: row)
+                    prices[PriceKey(provider: row.2, model: row.3)] = price
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+}
+
+/// The catalog this instance decides with. Writers report a stale generation (another instance
+/// changed a budget, limit or price) and the cache reloads; a reload is shared by concurrent callers.
+public actor CatalogCache {
+    private let repository: CatalogRepository
+    private let logger: Logger
+    private var catalog: LimitCatalog?
+    private var loading: Task<LimitCatalog, any Error>?
+
+    public init(repository: CatalogRepository, logger: Logger) {
+        self.repository = repository
+        self.logger = logger
+    }
+
+    public func current() async throws -> LimitCatalog {
+        if let catalog { return catalog }
+        return try await reload(ifOlderThan: nil)
+    }
+
+    /// Reloads unless someone already loaded a generation newer than `generation`.
+    public func reload(ifOlderThan generation: Int64?) async throws -> LimitCatalog {
+        if let catalog, let generation, catalog.generation > generation { return catalog }
+        if let loading { return try await loading.value }
+        let repository = self.repository
+        let logger = self.logger
+        let task = Task { try await repository.load(logger: logger) }
+        loading = task
+        defer { loading = nil }
+        let fresh = try await task.value
+        catalog = fresh
+        return fresh
+    }
+
+    /// Called after this instance changed the catalog itself.
+    public func invalidate() {
+        catalog = nil
+    }
+}

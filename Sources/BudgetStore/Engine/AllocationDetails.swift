@@ -1,0 +1,102 @@
+// Reading allocations and the ledger back (GET /allocations/{id}, GET /usage).
+import BudgetCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct AllocationDetails: Sendable, Hashable {
+    public var id: UUID
+    public var status: String
+    public var scope: Scope
+    public var priority: String
+    public var reservedCostUSD: Decimal?
+    public var reservedTokens: Int64
+    public var priceID: UUID?
+    public var bypass: Bool
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var finishedAt: Date?
+    public var usageID: UUID?
+    public var requestID: String?
+}
+
+public struct UsageQuery: Sendable {
+    public var from: Date?
+    public var to: Date?
+    public var component: String?
+    public var provider: String?
+    public var model: String?
+    /// Keyset cursor: the (occurred_at, id) of the last record of the previous page.
+    public var after: (Date, UUID)?
+    public var limit: Int
+
+    public init(from: Date? = nil, to: Date? = nil, component: String? = nil, provider: String? = nil, model: String? = nil, after: (Date, UUID)? = nil, limit: Int = 100) {
+        self.from = from
+        self.to = to
+        self.component = component
+        self.provider = provider
+        self.model = model
+        self.after = after
+        self.limit = limit
+    }
+}
+
+extension EngineRepository {
+    public func allocation(_ id: UUID, logger: Logger) async throws -> AllocationDetails? {
+        let rows = try await client.query("""
+            SELECT id, status, component, provider, model, task_type, tier, tags, session_id, task_id, priority, reserved_cost_usd,
+                   reserved_tokens, price_id, bypass, created_at, expires_at, finished_at, usage_id, request_id
+            FROM allocations WHERE id = \(id)
+            """, logger: logger)
+        for try await row in rows {
+            let (id, status, component, provider, model, taskType, tier, tags, session, task,
+                 priority, cost, tokens, priceID, bypass, created, expires, finished, usageID, requestID) = try row.decode(
+                (UUID, String, String?, String?, String?, String?, String?, [String], String?, String?,
+                 String, Decimal?, Int64, UUID?, Bool, Date, Date, Date?, UUID?, String?).self)
+            // An active allocation past its TTL is expired whether or not the sweeper has run yet.
+            let effectiveStatus = status == "active" && expires <= Date() ? "expired" : status
+            return AllocationDetails(
+                id: id, status: effectiveStatus,
+                scope: Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier, tags: tags, sessionID: session, taskID: task),
+                priority: priority, reservedCostUSD: cost, reservedTokens: tokens, priceID: priceID, bypass: bypass,
+                createdAt: created, expiresAt: expires, finishedAt: finished, usageID: usageID, requestID: requestID)
+        }
+        return nil
+    }
+
+    /// Ledger rows, newest first, one page.
+    public func usage(_ query: UsageQuery, logger: Logger) async throws -> [LedgerRecord] {
+        let rows = try await client.query("""
+            SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
+                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                   cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text
+            FROM usage_records
+            WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
+              AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
+              AND (\(query.component)::text IS NULL OR component = \(query.component))
+              AND (\(query.provider)::text IS NULL OR provider_key = lower(btrim(\(query.provider))))
+              AND (\(query.model)::text IS NULL OR model_key = lower(btrim(\(query.model))))
+              AND (\(query.after?.0)::timestamptz IS NULL OR (occurred_at, id) < (\(query.after?.0), \(query.after?.1)))
+            ORDER BY occurred_at DESC, id DESC
+            LIMIT \(query.limit)
+            """, logger: logger)
+        var records: [LedgerRecord] = []
+        for try await row in rows {
+            let (id, occurred, component, provider, model, taskType, tier, tags, session, task,
+                 input, output, cacheRead, cacheWrite, reasoning,
+                 cost, status, priceID, allocationID, requestID, origin, metadata) = try row.decode(
+                (UUID, Date, String?, String?, String?, String?, String?, [String], String?, String?,
+                 Int64, Int64, Int64, Int64, Int64,
+                 Decimal?, String, UUID?, UUID?, String?, String, String).self)
+            records.append(LedgerRecord(
+                id: id, occurredAt: occurred,
+                scope: Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier, tags: tags, sessionID: session, taskID: task),
+                usage: TokenUsage(input: input, output: output, cacheRead: cacheRead, cacheWrite: cacheWrite, reasoning: reasoning),
+                cost: cost, pricingStatus: PricingStatus(rawValue: status) ?? .unpriced, priceID: priceID, allocationID: allocationID,
+                requestID: requestID, origin: origin,
+                metadata: (try? JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8))) ?? .object([:]),
+                windows: nil))
+        }
+        return records
+    }
+}

@@ -1,0 +1,38 @@
+// Background upkeep while Budget serves: releases expired reservations every few seconds and
+// keeps the ledger's monthly partitions created ahead.
+import Foundation
+import Logging
+import ServiceLifecycle
+
+public struct MaintenanceService: Service {
+    let engine: BudgetEngine
+    let interval: Duration
+    let logger: Logger
+
+    public init(engine: BudgetEngine, interval: Duration, logger: Logger) {
+        self.engine = engine
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var lastPartitionCheck: ContinuousClock.Instant?
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
+                    try await engine.store.ensurePartitions(monthsAhead: 3, logger: logger)
+                    lastPartitionCheck = .now
+                }
+                var expired = 0
+                repeat {
+                    expired = try await engine.store.expireAllocations(logger: logger)
+                    if expired > 0 { logger.info("released expired reservations", metadata: ["count": "\(expired)"]) }
+                } while expired == 500
+            } catch {
+                // The database may be briefly away; the next round tries again.
+                logger.warning("maintenance round failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
