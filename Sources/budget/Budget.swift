@@ -9,6 +9,10 @@ struct Budget: AsyncParsableCommand {
         abstract: "The LLM budget authority for Tekton: exact ledger, limits, prices, reports.",
         discussion: BudgetConfiguration.environmentHelp,
         version: BudgetVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, VersionCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, DatabaseCommand.self,
+            BudgetsCommand.self, LimitsCommand.self, AllocateCommand.self, CommitCommand.self, ReleaseCommand.self,
+            UsageCommand.self, StatusCommand.self, BenchCommand.self, VersionCommand.self,
+        ]
     )
 }

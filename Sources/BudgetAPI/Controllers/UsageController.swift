@@ -35,15 +35,15 @@ struct UsageController {
                                    limit: try pageSize(request) + 1)
             if let cursor = request.query("cursor") {
                 let parts = try Cursor.parse(cursor, parts: 2)
-                guard let at = InstantFormat.parse(parts[0]), let id = UUID(uuidString: parts[1]) else {
+                guard let at = Int64(parts[0]), let id = UUID(uuidString: parts[1]) else {
                     throw APIError.badRequest("cursor is not valid", field: "cursor")
                 }
                 query.after = (at, id)
             }
             let records = try await engine.store.usage(query, logger: context.logger)
             let page = Array(records.prefix(query.limit - 1))
-            let next = records.count >= query.limit ? page.last.map { Cursor.make([Self.cursorInstant($0.occurredAt), $0.id.uuidString]) } : nil
-            return try JSONResponse.make(.ok, Page(items: page.map(Views.record), nextCursor: next))
+            let next = records.count >= query.limit ? page.last.map { Cursor.make([String($0.position), $0.record.id.uuidString]) } : nil
+            return try JSONResponse.make(.ok, Page(items: page.map { Views.record($0.record) }, nextCursor: next))
         }
         group.get("status") { request, context in
             let query = Scope(component: request.query("component"), provider: request.query("provider"), model: request.query("model"),
@@ -53,11 +53,6 @@ struct UsageController {
             let states = try await engine.status(query: query, budgetID: try request.queryUUID("budget_id"), logger: context.logger)
             return try JSONResponse.make(.ok, JSONValue.object(["items": .array(states.map(Views.limitState))]))
         }
-    }
-
-    /// Microsecond text, so a cursor names PostgreSQL's instant exactly.
-    static func cursorInstant(_ date: Date) -> String {
-        String(format: "%.6f", date.timeIntervalSince1970)
     }
 
     private func record(_ inputs: [BudgetEngine.UsageInput], key: String?, hash: String, context: BudgetRequestContext) async throws -> (records: [LedgerRecord], replayed: Bool) {

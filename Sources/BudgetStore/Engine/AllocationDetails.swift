@@ -26,11 +26,11 @@ public struct UsageQuery: Sendable {
     public var component: String?
     public var provider: String?
     public var model: String?
-    /// Keyset cursor: the (occurred_at, id) of the last record of the previous page.
-    public var after: (Date, UUID)?
+    /// Keyset cursor: the (occurred_at in microseconds since 1970, id) of the last record of the previous page.
+    public var after: (Int64, UUID)?
     public var limit: Int
 
-    public init(from: Date? = nil, to: Date? = nil, component: String? = nil, provider: String? = nil, model: String? = nil, after: (Date, UUID)? = nil, limit: Int = 100) {
+    public init(from: Date? = nil, to: Date? = nil, component: String? = nil, provider: String? = nil, model: String? = nil, after: (Int64, UUID)? = nil, limit: Int = 100) {
         self.from = from
         self.to = to
         self.component = component
@@ -64,38 +64,40 @@ extension EngineRepository {
         return nil
     }
 
-    /// Ledger rows, newest first, one page.
-    public func usage(_ query: UsageQuery, logger: Logger) async throws -> [LedgerRecord] {
+    /// Ledger rows, newest first, one page, each with its keyset position (exact microseconds).
+    public func usage(_ query: UsageQuery, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
         let rows = try await client.query("""
             SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                   cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text
+                   cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
+                   (extract(epoch FROM occurred_at) * 1000000)::bigint
             FROM usage_records
             WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
               AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
               AND (\(query.component)::text IS NULL OR component = \(query.component))
               AND (\(query.provider)::text IS NULL OR provider_key = lower(btrim(\(query.provider))))
               AND (\(query.model)::text IS NULL OR model_key = lower(btrim(\(query.model))))
-              AND (\(query.after?.0)::timestamptz IS NULL OR (occurred_at, id) < (\(query.after?.0), \(query.after?.1)))
+              AND (\(query.after?.0)::bigint IS NULL
+                   OR (occurred_at, id) < (timestamptz 'epoch' + \(query.after?.0)::bigint * interval '1 microsecond', \(query.after?.1)))
             ORDER BY occurred_at DESC, id DESC
             LIMIT \(query.limit)
             """, logger: logger)
-        var records: [LedgerRecord] = []
+        var records: [(record: LedgerRecord, position: Int64)] = []
         for try await row in rows {
             let (id, occurred, component, provider, model, taskType, tier, tags, session, task,
                  input, output, cacheRead, cacheWrite, reasoning,
-                 cost, status, priceID, allocationID, requestID, origin, metadata) = try row.decode(
+                 cost, status, priceID, allocationID, requestID, origin, metadata, position) = try row.decode(
                 (UUID, Date, String?, String?, String?, String?, String?, [String], String?, String?,
                  Int64, Int64, Int64, Int64, Int64,
-                 Decimal?, String, UUID?, UUID?, String?, String, String).self)
-            records.append(LedgerRecord(
+                 Decimal?, String, UUID?, UUID?, String?, String, String, Int64).self)
+            records.append((LedgerRecord(
                 id: id, occurredAt: occurred,
                 scope: Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier, tags: tags, sessionID: session, taskID: task),
                 usage: TokenUsage(input: input, output: output, cacheRead: cacheRead, cacheWrite: cacheWrite, reasoning: reasoning),
                 cost: cost, pricingStatus: PricingStatus(rawValue: status) ?? .unpriced, priceID: priceID, allocationID: allocationID,
                 requestID: requestID, origin: origin,
                 metadata: (try? JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8))) ?? .object([:]),
-                windows: nil))
+                windows: nil), position))
         }
         return records
     }

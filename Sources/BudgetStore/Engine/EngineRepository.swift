@@ -117,6 +117,6 @@ public struct EngineRepository: Sendable {
 
     /// Creates the ledger's monthly partitions ahead of time.
     public func ensurePartitions(monthsAhead: Int, logger: Logger) async throws {
-        try await client.query("SELECT ensure_usage_partitions(\(monthsAhead))", logger: logger)
+        try await client.query("SELECT ensure_usage_partitions(\(monthsAhead)::integer)", logger: logger)
     }
 }

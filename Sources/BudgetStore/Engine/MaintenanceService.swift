@@ -18,20 +18,25 @@ public struct MaintenanceService: Service {
     public func run() async throws {
         var lastPartitionCheck: ContinuousClock.Instant?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
+            // Each chore fails on its own (the database may be briefly away); the next round retries.
+            if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
+                do {
                     try await engine.store.ensurePartitions(monthsAhead: 3, logger: logger)
                     lastPartitionCheck = .now
+                } catch {
+                    logger.warning("could not create ledger partitions ahead", metadata: ["error": "\(String(reflecting: error))"])
                 }
+            }
+            do {
                 var expired = 0
                 repeat {
                     expired = try await engine.store.expireAllocations(logger: logger)
                     if expired > 0 { logger.info("released expired reservations", metadata: ["count": "\(expired)"]) }
                 } while expired == 500
             } catch {
-                // The database may be briefly away; the next round tries again.
-                logger.warning("maintenance round failed", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("could not release expired reservations", metadata: ["error": "\(String(reflecting: error))"])
             }
+            // Cancellation (shutdown) ends the sleep early; the loop condition then stops the service.
             try? await Task.sleep(for: interval)
         }
     }

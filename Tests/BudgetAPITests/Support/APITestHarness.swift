@@ -18,11 +18,70 @@ struct APITestHarness {
         APITestHarness(endpoint: try await TestDatabaseServer.shared.makeDatabase())
     }
 
-    /// Serves the application built for `endpoint` and hands a client to `body`.
-    func withApp<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: endpoint.clientConfiguration())
-        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0), client: client, logger: Logger(label: "BudgetAPITests"))
+    /// Serves the application built for `endpoint` over real HTTP and hands a client to `body`.
+    func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 40))
+        var logger = Logger(label: "BudgetAPITests")
+        logger.logLevel = .warning
+        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval), client: client, logger: logger)
         return try await app.test(.live, body)
+    }
+
+    /// Runs SQL against the suite's database (to look behind the API).
+    func sql<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        try await withClient(endpoint, body)
+    }
+
+    func scalar(_ query: PostgresQuery) async throws -> String? {
+        try await sql { client in
+            for try await value in try await client.query(query).decode(String?.self) { return value }
+            return nil
+        }
+    }
+}
+
+/// One HTTP answer, with the body parsed as JSON.
+struct Reply: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var text: String
+
+    var json: [String: any Sendable] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: any Sendable]) ?? [:]
+    }
+    var code: String? { (json["error"] as? [String: any Sendable])?["code"] as? String }
+    var field: String? { (json["error"] as? [String: any Sendable])?["field"] as? String }
+    func string(_ key: String) -> String? { json[key] as? String }
+    var items: [[String: any Sendable]] { (json["items"] as? [[String: any Sendable]]) ?? [] }
+}
+
+extension TestClientProtocol {
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        var headers = headers
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        }
+    }
+
+    /// Creates a budget and returns its id.
+    func makeBudget(_ name: String = "b-\(UUID().uuidString.prefix(8))", timezone: String = "UTC") async throws -> String {
+        let reply = try await send(.post, "/api/v1/budgets", #"{"name":"\#(name)","timezone":"\#(timezone)"}"#)
+        guard reply.status == .created, let id = reply.string("id") else { throw JSONShapeError(body: reply.text) }
+        return id
+    }
+
+    /// Adds a limit and returns its id.
+    func makeLimit(_ budget: String, _ json: String) async throws -> String {
+        let reply = try await send(.post, "/api/v1/budgets/\(budget)/limits", json)
+        guard reply.status == .created, let id = reply.string("id") else { throw JSONShapeError(body: reply.text) }
+        return id
+    }
+
+    func setPrice(_ provider: String, _ model: String, input: String, output: String) async throws {
+        let reply = try await send(.put, "/api/v1/prices/\(provider)/\(model)", #"{"input_per_token":"\#(input)","output_per_token":"\#(output)"}"#)
+        guard reply.status == .ok else { throw JSONShapeError(body: reply.text) }
     }
 }
 

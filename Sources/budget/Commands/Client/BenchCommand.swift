@@ -1,0 +1,51 @@
+// `budget bench`: load-test a running server with concurrent allocate/commit (or check) callers.
+import ArgumentParser
+import Foundation
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load-test the server at --url or BUDGET_URL with concurrent allocate+commit pairs.",
+        discussion: """
+            Creates a budget `bench-<random>` with an enforced daily limit and a price for benchprov/bench-model, \
+            then runs --clients concurrent callers for --warmup + --duration seconds. Prints throughput, \
+            p50/p90/p99/max latency and errors by status (--json: the same figures as JSON). Exit status 1 when nothing succeeded.
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "Concurrent callers (one connection each).") var clients = 32
+    @Option(help: "Seconds measured.") var duration: Double = 10
+    @Option(help: "Seconds run before measuring.") var warmup: Double = 2
+    @Flag(name: .customLong("check-only"), help: "Time POST /api/v1/check instead of allocate+commit.") var checkOnly = false
+
+    func validate() throws {
+        guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be between 1 and 10000") }
+        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be more than 0 and at most 86400 seconds") }
+        guard warmup >= 0, warmup <= 3_600 else { throw ValidationError("--warmup must be between 0 and 3600 seconds") }
+    }
+
+    func run() async throws {
+        let report: BenchReport
+        do {
+            report = try await runLoad(
+                baseURL: client.baseURL, clients: clients,
+                duration: .milliseconds(Int64((duration * 1000).rounded())),
+                warmup: .milliseconds(Int64((warmup * 1000).rounded())),
+                checkOnly: checkOnly
+            )
+        } catch let error as ClientError {
+            ClientOutput.printError(error.description)
+            throw ExitCode(1)
+        }
+        if client.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.render())
+        }
+        if report.completed == 0 { throw ExitCode(1) }
+    }
+}
