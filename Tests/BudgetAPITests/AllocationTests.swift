@@ -198,3 +198,25 @@ struct AllocationTests {
         }
     }
 }
+
+@Suite("Warn limits never deny: they warn, and the crossing is recorded once per window")
+struct WarnLimitTests {
+    @Test func warnLimitWarnsRecordsOnceAndNeverDenies() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"1","policy":"warn","warn_at":"0.5"}"#)
+            let quiet = try await client.send(.post, "/api/v1/allocations", #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.4"}}"#)
+            #expect((quiet.json["warnings"] as? [String])?.isEmpty == true)
+            for _ in 0..<3 {
+                let loud = try await client.send(.post, "/api/v1/allocations", #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.4"}}"#)
+                #expect(loud.status == .created, "a warn limit never denies")
+                #expect((loud.json["warnings"] as? [String])?.isEmpty == false)
+            }
+            #expect(try await harness.scalar("SELECT count(*)::text FROM budget_events WHERE type = 'threshold_crossed'") == "1")
+            let status = try await client.send(.get, "/api/v1/status").items.first
+            #expect(status?["state"] as? String == "exceeded")
+            #expect(status?["remaining"] as? String == "-0.6")
+        }
+    }
+}

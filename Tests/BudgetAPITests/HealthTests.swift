@@ -51,6 +51,18 @@ struct HealthTests {
         }
     }
 
+    @Test func engineRoutesFailClosedWith503WhenTheDatabaseIsGone() async throws {
+        let nowhere = DatabaseEndpoint(
+            address: .unixSocket(directory: FileManager.default.temporaryDirectory.appendingPathComponent("no-server-\(UUID())").path, port: 5432),
+            username: "budget", database: "budget"
+        )
+        try await APITestHarness(endpoint: nowhere).withApp(requestTimeout: .seconds(2)) { client in
+            let reply = try await client.send(.post, "/api/v1/allocations", #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.01"}}"#)
+            #expect(reply.status == .serviceUnavailable)
+            #expect(reply.code == "database_unavailable")
+        }
+    }
+
     @Test func unknownRouteIsAJSON404() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

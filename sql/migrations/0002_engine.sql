@@ -173,7 +173,7 @@ CREATE TABLE limit_windows (
 
 CREATE TABLE allocations (
     id                 uuid PRIMARY KEY,
-    status             text NOT NULL CHECK (status IN ('active', 'committed', 'released', 'expired')),
+    status             text NOT NULL CHECK (status IN ('active', 'committed', 'released', 'expired', 'denied')),
     component          text,
     provider           text,
     model              text,

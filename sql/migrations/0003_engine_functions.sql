@@ -4,10 +4,11 @@
 --
 -- Every writer holds the catalog lock shared and compares the catalog generation it decided
 -- with; a stale caller gets {"outcome":"stale"} and retries with a fresh catalog. Window rows are
--- locked in (limit_id, window_key) order everywhere, so concurrent writers cannot deadlock.
+-- locked in (limit_id, window_key) order everywhere, so concurrent writers cannot deadlock, and as
+-- the LAST step of each function: a hot window row is held only from its lock to the commit.
 
 -- Spend already in the ledger for a window of a limit (used when its counter row is created).
-CREATE FUNCTION limit_window_backfill(p_limit_id uuid, p_key text, p_start timestamptz, p_end timestamptz)
+CREATE FUNCTION limit_window_backfill(p_limit_id uuid, p_key text, p_start timestamptz, p_end timestamptz, p_exclude uuid[] DEFAULT '{}')
 RETURNS numeric LANGUAGE sql STABLE AS $$
     WITH l AS (SELECT * FROM limits WHERE id = p_limit_id ORDER BY version DESC LIMIT 1)
     SELECT coalesce(sum(CASE WHEN l.metric = 'cost_usd' THEN coalesce(u.cost_usd, 0)
@@ -24,10 +25,11 @@ RETURNS numeric LANGUAGE sql STABLE AS $$
                 WHEN 'per_task'    THEN u.task_id = substr(p_key, 6)      -- 'task:' prefix
                 ELSE u.occurred_at >= p_start AND u.occurred_at < p_end
             END
+        AND u.id <> ALL (p_exclude)   -- rows written by the calling transaction add their spend themselves
 $$;
 
--- The counter row of a window, created (with the ledger's spend so far) if missing, locked.
-CREATE FUNCTION limit_window_lock(p_limit_id uuid, p_key text, p_start timestamptz, p_end timestamptz)
+-- The counter row of a window, created (with the ledger's spend so far, less `p_exclude`) if missing, locked.
+CREATE FUNCTION limit_window_lock(p_limit_id uuid, p_key text, p_start timestamptz, p_end timestamptz, p_exclude uuid[] DEFAULT '{}')
 RETURNS limit_windows LANGUAGE plpgsql AS $$
 DECLARE
     v limit_windows;
@@ -37,22 +39,34 @@ BEGIN
         RETURN v;
     END IF;
     INSERT INTO limit_windows (limit_id, window_key, window_start, window_end, spent)
-    VALUES (p_limit_id, p_key, p_start, p_end, limit_window_backfill(p_limit_id, p_key, p_start, p_end))
+    VALUES (p_limit_id, p_key, p_start, p_end, limit_window_backfill(p_limit_id, p_key, p_start, p_end, p_exclude))
     ON CONFLICT DO NOTHING;
     SELECT * INTO v FROM limit_windows WHERE limit_id = p_limit_id AND window_key = p_key FOR UPDATE;
     RETURN v;
 END $$;
 
--- Current counters of windows without creating or locking anything (check and status).
-CREATE FUNCTION budget_window_states(p_windows jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(w || jsonb_build_object(
-               'spent',    coalesce(lw.spent, limit_window_backfill((w->>'limit_id')::uuid, w->>'window_key',
-                                                                   (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz))::text,
-               'reserved', coalesce(lw.reserved, 0)::text)
-           ORDER BY ord), '[]'::jsonb)
-    FROM jsonb_array_elements(p_windows) WITH ORDINALITY AS e(w, ord)
-    LEFT JOIN limit_windows lw ON lw.limit_id = (w->>'limit_id')::uuid AND lw.window_key = w->>'window_key'
-$$;
+-- Current counters of windows (check and status), without locking. A window seen for the first
+-- time gets its counter row (computed from the ledger, as writers would create it), so later
+-- reads are one index lookup instead of a scan of the window's ledger rows.
+CREATE FUNCTION budget_window_states(p_windows jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    w       jsonb;
+    v       limit_windows;
+    v_out   jsonb := '[]';
+BEGIN
+    FOR w IN SELECT value FROM jsonb_array_elements(p_windows) LOOP
+        SELECT * INTO v FROM limit_windows WHERE limit_id = (w->>'limit_id')::uuid AND window_key = w->>'window_key';
+        IF NOT FOUND THEN
+            INSERT INTO limit_windows (limit_id, window_key, window_start, window_end, spent)
+            VALUES ((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz,
+                    limit_window_backfill((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz))
+            ON CONFLICT DO NOTHING;
+            SELECT * INTO v FROM limit_windows WHERE limit_id = (w->>'limit_id')::uuid AND window_key = w->>'window_key';
+        END IF;
+        v_out := v_out || jsonb_build_array(w || jsonb_build_object('spent', v.spent::text, 'reserved', v.reserved::text));
+    END LOOP;
+    RETURN v_out;
+END $$;
 
 -- Idempotency: NULL when the key is new (the caller goes on), the stored response when it was
 -- used with the same request, {"outcome":"idempotency_conflict"} when with another request.
@@ -126,6 +140,7 @@ DECLARE
     v_bypassed   jsonb := '[]';
     v_critical   boolean := p_allocation->>'priority' = 'critical';
     v_result     jsonb;
+    v_crossed    jsonb;
     v_id         uuid := (p_allocation->>'id')::uuid;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(7301);
@@ -138,6 +153,22 @@ BEGIN
         RETURN v_replay;
     END IF;
 
+    -- Everything that touches no shared row first.
+    INSERT INTO allocations (id, status, component, provider, model, task_type, tier, tags, session_id, task_id, priority,
+                             reserved_cost_usd, reserved_tokens, price_id, bypass, request_id, metadata, expires_at)
+    SELECT v_id, 'active', s.component, s.provider, s.model, s.task_type, s.tier,
+           coalesce(ARRAY(SELECT jsonb_array_elements_text(p_allocation->'scope'->'tags')), '{}'),
+           s.session_id, s.task_id, p_allocation->>'priority',
+           (p_allocation->>'reserved_cost_usd')::numeric, (p_allocation->>'reserved_tokens')::bigint,
+           (p_allocation->>'price_id')::uuid, false,
+           p_allocation->>'request_id', coalesce(p_allocation->'metadata', '{}'), (p_allocation->>'expires_at')::timestamptz
+    FROM jsonb_to_record(p_allocation->'scope') AS s(component text, provider text, model text, task_type text, tier text, session_id text, task_id text);
+
+    INSERT INTO allocation_windows (allocation_id, limit_id, window_key, reserved)
+    SELECT v_id, (value->>'limit_id')::uuid, value->>'window_key', (value->>'request')::numeric
+    FROM jsonb_array_elements(p_windows);
+
+    -- Then the windows: lock in the global order, check.
     FOR w IN SELECT value FROM jsonb_array_elements(p_windows)
              ORDER BY (value->>'limit_id')::uuid, value->>'window_key' COLLATE "C" LOOP
         v_row := limit_window_lock((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz);
@@ -152,31 +183,33 @@ BEGIN
     END LOOP;
 
     IF v_denied IS NOT NULL THEN
+        -- Nothing is reserved; the refused request stays on record as a denied allocation.
+        UPDATE allocations SET status = 'denied', finished_at = now() WHERE id = v_id;
         PERFORM record_budget_event('allocation_denied', (v_denied->>'limit_id')::uuid, v_denied->>'window_key',
             format('denied:%s:%s', v_denied->>'limit_id', v_denied->>'window_key'), v_denied);
         v_result := jsonb_build_object('outcome', 'denied', 'denied_by', v_denied, 'limits', v_states, 'allocation', p_allocation);
         RETURN idempotency_finish('allocate', p_idempotency_key, v_result);
     END IF;
 
-    INSERT INTO allocations (id, status, component, provider, model, task_type, tier, tags, session_id, task_id, priority,
-                             reserved_cost_usd, reserved_tokens, price_id, bypass, request_id, metadata, expires_at)
-    SELECT v_id, 'active', s.component, s.provider, s.model, s.task_type, s.tier,
-           coalesce(ARRAY(SELECT jsonb_array_elements_text(p_allocation->'scope'->'tags')), '{}'),
-           s.session_id, s.task_id, p_allocation->>'priority',
-           (p_allocation->>'reserved_cost_usd')::numeric, (p_allocation->>'reserved_tokens')::bigint,
-           (p_allocation->>'price_id')::uuid, jsonb_array_length(v_bypassed) > 0,
-           p_allocation->>'request_id', coalesce(p_allocation->'metadata', '{}'), (p_allocation->>'expires_at')::timestamptz
-    FROM jsonb_to_record(p_allocation->'scope') AS s(component text, provider text, model text, task_type text, tier text, session_id text, task_id text);
-
-    INSERT INTO allocation_windows (allocation_id, limit_id, window_key, reserved)
-    SELECT v_id, (value->>'limit_id')::uuid, value->>'window_key', (value->>'request')::numeric
-    FROM jsonb_array_elements(p_windows);
-
-    UPDATE limit_windows lw SET reserved = lw.reserved + (x.value->>'request')::numeric
-    FROM jsonb_array_elements(p_windows) x
-    WHERE lw.limit_id = (x.value->>'limit_id')::uuid AND lw.window_key = x.value->>'window_key';
+    -- Reserve, and note a warn threshold crossed by this reservation (once per window).
+    FOR v_crossed IN
+        UPDATE limit_windows lw
+        SET reserved = lw.reserved + (x.value->>'request')::numeric,
+            warned_at = CASE WHEN lw.warned_at IS NULL AND x.value->>'policy' <> 'ignore' AND (x.value->>'amount')::numeric > 0
+                                  AND lw.spent + lw.reserved + (x.value->>'request')::numeric >= (x.value->>'amount')::numeric * (x.value->>'warn_at')::numeric
+                             THEN now() ELSE lw.warned_at END
+        FROM jsonb_array_elements(p_windows) x
+        WHERE lw.limit_id = (x.value->>'limit_id')::uuid AND lw.window_key = x.value->>'window_key'
+        RETURNING CASE WHEN lw.warned_at = now() THEN x.value || jsonb_build_object('spent', lw.spent::text, 'reserved', lw.reserved::text) END
+    LOOP
+        IF v_crossed IS NOT NULL THEN
+            PERFORM record_budget_event('threshold_crossed', (v_crossed->>'limit_id')::uuid, v_crossed->>'window_key',
+                format('threshold:%s:%s:%s', v_crossed->>'limit_id', v_crossed->>'window_key', v_crossed->>'warn_at'), v_crossed);
+        END IF;
+    END LOOP;
 
     IF jsonb_array_length(v_bypassed) > 0 THEN
+        UPDATE allocations SET bypass = true WHERE id = v_id;
         PERFORM record_budget_event('critical_bypass', (b #>> '{}')::uuid, NULL,
             format('bypass:%s', v_id), jsonb_build_object('allocation_id', v_id))
         FROM jsonb_array_elements(v_bypassed) b;
@@ -209,26 +242,10 @@ END $$;
 -- spend in the limit's metric). Used by commit, POST /usage and POST /usage/batch.
 CREATE FUNCTION ledger_append(p_records jsonb, p_extra_locks jsonb DEFAULT '[]') RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    w jsonb;
+    w     jsonb;
+    v_new uuid[];
 BEGIN
-    -- Lock (creating with backfill) every window touched, in the global order, before adding.
-    FOR w IN
-        SELECT DISTINCT ON ((x.value->>'limit_id')::uuid, x.value->>'window_key' COLLATE "C") x.value
-        FROM (SELECT jsonb_array_elements(r->'windows') AS value FROM jsonb_array_elements(p_records) r
-              UNION ALL SELECT jsonb_array_elements(p_extra_locks)) x
-        ORDER BY (x.value->>'limit_id')::uuid, x.value->>'window_key' COLLATE "C"
-    LOOP
-        PERFORM limit_window_lock((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz);
-    END LOOP;
-
-    FOR w IN
-        SELECT (array_agg(x.value))[1] || jsonb_build_object('request', sum((x.value->>'request')::numeric)::text)
-        FROM (SELECT jsonb_array_elements(r->'windows') AS value FROM jsonb_array_elements(p_records) r) x
-        GROUP BY (x.value->>'limit_id')::uuid, x.value->>'window_key'
-    LOOP
-        PERFORM limit_window_add_spend(w, (w->>'request')::numeric);
-    END LOOP;
-
+    -- The rows first (they touch no shared row), then the windows they count against.
     INSERT INTO usage_records (id, occurred_at, component, provider, model, provider_key, model_key, task_type, tier, tags,
                                session_id, task_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                                reasoning_tokens, cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata)
@@ -246,6 +263,28 @@ BEGIN
         format('unpriced:%s:%s', lower(btrim(r->'scope'->>'provider')), lower(btrim(r->'scope'->>'model'))),
         jsonb_build_object('provider', r->'scope'->>'provider', 'model', r->'scope'->>'model'))
     FROM jsonb_array_elements(p_records) r WHERE r->>'pricing_status' = 'unpriced';
+
+    v_new := ARRAY(SELECT (r->>'id')::uuid FROM jsonb_array_elements(p_records) r);
+
+    -- Lock (creating with the spend already in the ledger, less the new rows) every window
+    -- touched, in the global order, then add the spend.
+    FOR w IN
+        SELECT DISTINCT ON ((x.value->>'limit_id')::uuid, x.value->>'window_key' COLLATE "C") x.value
+        FROM (SELECT jsonb_array_elements(r->'windows') AS value FROM jsonb_array_elements(p_records) r
+              UNION ALL SELECT jsonb_array_elements(p_extra_locks)) x
+        ORDER BY (x.value->>'limit_id')::uuid, x.value->>'window_key' COLLATE "C"
+    LOOP
+        PERFORM limit_window_lock((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz,
+                                  (w->>'window_end')::timestamptz, v_new);
+    END LOOP;
+
+    FOR w IN
+        SELECT (array_agg(x.value))[1] || jsonb_build_object('request', sum((x.value->>'request')::numeric)::text)
+        FROM (SELECT jsonb_array_elements(r->'windows') AS value FROM jsonb_array_elements(p_records) r) x
+        GROUP BY (x.value->>'limit_id')::uuid, x.value->>'window_key'
+    LOOP
+        PERFORM limit_window_add_spend(w, (w->>'request')::numeric);
+    END LOOP;
 END $$;
 
 -- Commit: the usage record and the release of the reservation, in one transaction. Spend that
@@ -285,6 +324,11 @@ BEGIN
     END IF;
 
     v_expired := a.status = 'expired' OR a.expires_at <= now();
+    v_result := jsonb_build_object('outcome', 'committed', 'record', p_record - 'windows', 'reservation_expired', v_expired);
+    UPDATE allocations SET status = 'committed', finished_at = now(), commit_hash = p_request_hash,
+                           commit_result = v_result, usage_id = (p_record->>'id')::uuid
+    WHERE id = a.id;
+
     IF a.status = 'active' THEN
         -- Lock the reservation's windows together with the spend windows, in order.
         SELECT coalesce(jsonb_agg(jsonb_build_object('limit_id', lw.limit_id, 'window_key', lw.window_key,
@@ -297,11 +341,6 @@ BEGIN
     ELSE
         PERFORM ledger_append(jsonb_build_array(p_record));
     END IF;
-
-    v_result := jsonb_build_object('outcome', 'committed', 'record', p_record - 'windows', 'reservation_expired', v_expired);
-    UPDATE allocations SET status = 'committed', finished_at = now(), commit_hash = p_request_hash,
-                           commit_result = v_result, usage_id = (p_record->>'id')::uuid
-    WHERE id = a.id;
     RETURN idempotency_finish('commit:' || p_allocation_id, p_idempotency_key, v_result);
 END $$;
 

@@ -10,11 +10,14 @@ public struct APIConfiguration: Sendable {
     public var port: Int
     /// How often expired reservations are released.
     public var sweepInterval: Duration
+    /// The longest a request may take before it is answered 503 (the database is away or stuck).
+    public var requestTimeout: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5)) {
+    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15)) {
         self.host = host
         self.port = port
         self.sweepInterval = sweepInterval
+        self.requestTimeout = requestTimeout
     }
 }
 
@@ -26,7 +29,7 @@ public func buildApplication(
     logger: Logger
 ) -> some ApplicationProtocol {
     let engine = BudgetEngine(client: client, logger: logger)
-    let router = buildRouter(client: client, engine: engine)
+    let router = buildRouter(client: client, engine: engine, requestTimeout: configuration.requestTimeout)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
@@ -35,9 +38,10 @@ public func buildApplication(
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine, requestTimeout: Duration) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: DeadlineMiddleware(timeout: requestTimeout))
     HealthController(database: PostgresDatabaseHealth(client: client)).addRoutes(to: router)
     let api = router.group("api/v1")
     let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))

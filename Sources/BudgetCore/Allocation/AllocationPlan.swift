@@ -72,7 +72,7 @@ public enum AllocationPlanner {
 /// The answer to "may I spend this?" given the current window states.
 public struct Decision: Sendable {
     public var allowed: Bool
-    /// The first enforce limit that denies, when not allowed (or that a critical call bypasses).
+    /// The first enforce limit that denies, when not allowed (nil for critical calls, which bypass).
     public var deniedBy: LimitState?
     public var bypassed: [LimitState]
     public var warnings: [String]

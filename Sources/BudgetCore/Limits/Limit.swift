@@ -62,13 +62,15 @@ public struct Limit: Sendable, Hashable {
 public struct BudgetInfo: Sendable, Hashable {
     public var id: UUID
     public var name: String
-    public var timeZone: TimeZone
+    public var timeZone: TimeZone { calendar.timeZone }
     public var active: Bool
+    /// Gregorian, in the budget's zone: built once, used for every window.
+    public let calendar: Calendar
 
     public init(id: UUID, name: String, timeZone: TimeZone, active: Bool) {
         self.id = id
         self.name = name
-        self.timeZone = timeZone
         self.active = active
+        self.calendar = Window.gregorian(in: timeZone)
     }
 }

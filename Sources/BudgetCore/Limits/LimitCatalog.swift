@@ -22,7 +22,7 @@ public struct LimitCatalog: Sendable {
     public func applicableLimits(for scope: Scope, at instant: Date) -> [ApplicableLimit] {
         limits.compactMap { limit in
             guard let budget = budgets[limit.budgetID], budget.active, limit.filter.matches(scope),
-                  let window = Window.containing(instant, period: limit.period, timeZone: budget.timeZone, scope: scope)
+                  let window = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: scope)
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }
@@ -35,7 +35,7 @@ public struct LimitCatalog: Sendable {
             guard let budget = budgets[limit.budgetID], budget.active,
                   budgetID == nil || budgetID == limit.budgetID,
                   limit.filter.isCompatible(with: query),
-                  let window = Window.containing(instant, period: limit.period, timeZone: budget.timeZone, scope: query)
+                  let window = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: query)
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }

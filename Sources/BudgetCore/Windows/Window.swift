@@ -18,6 +18,17 @@ public struct Window: Sendable, Hashable {
     /// The window of `period` containing `instant`, or nil when the period is keyed by a session
     /// or task id that the scope does not carry (the limit then does not apply to the call).
     public static func containing(_ instant: Date, period: Period, timeZone: TimeZone, scope: Scope) -> Window? {
+        containing(instant, period: period, calendar: gregorian(in: timeZone), scope: scope)
+    }
+
+    /// A Gregorian calendar in `timeZone`; build it once per zone and reuse it (it is not cheap).
+    public static func gregorian(in timeZone: TimeZone) -> Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
+
+    public static func containing(_ instant: Date, period: Period, calendar: Calendar, scope: Scope) -> Window? {
         switch period {
         case .perSession:
             guard let id = scope.sessionID?.trimmingWhitespace(), !id.isEmpty else { return nil }
@@ -26,8 +37,6 @@ public struct Window: Sendable, Hashable {
             guard let id = scope.taskID?.trimmingWhitespace(), !id.isEmpty else { return nil }
             return Window(key: "task:" + id, start: nil, end: nil)
         case .hourly, .daily, .weekly, .monthly:
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = timeZone
             let (start, end) = bounds(of: instant, period: period, calendar: calendar)
             return Window(key: WindowKey.format(start), start: start, end: end)
         }
@@ -57,7 +66,9 @@ public struct Window: Sendable, Hashable {
         case .monthly:
             let components = calendar.dateComponents([.year, .month], from: instant)
             let start = calendar.date(from: components)!
-            let end = calendar.date(byAdding: .month, value: 1, to: start)!
+            // When local midnight of the 1st was skipped, `start` is later than 00:00 on the wall
+            // clock; the next month still begins at the first instant of its 1st.
+            let end = calendar.date(byAdding: .month, value: 1, to: start).map(calendar.startOfDay(for:))!
             return (start, end)
         case .perSession, .perTask:
             preconditionFailure("id-keyed periods have no bounds")
@@ -73,6 +84,6 @@ public struct Window: Sendable, Hashable {
 
 enum WindowKey {
     static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
+        InstantFormat.seconds(date)
     }
 }

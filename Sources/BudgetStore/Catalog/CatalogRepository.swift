@@ -68,15 +68,25 @@ public actor CatalogCache {
     /// Reloads unless someone already loaded a generation newer than `generation`.
     public func reload(ifOlderThan generation: Int64?) async throws -> LimitCatalog {
         if let catalog, let generation, catalog.generation > generation { return catalog }
-        if let loading { return try await loading.value }
+        if let loading { return try await Self.value(of: loading) }
         let repository = self.repository
         let logger = self.logger
         let task = Task { try await repository.load(logger: logger) }
         loading = task
         defer { loading = nil }
-        let fresh = try await task.value
+        let fresh = try await Self.value(of: task)
         catalog = fresh
         return fresh
+    }
+
+    /// The shared load is an unstructured task; a cancelled caller (a request past its deadline)
+    /// cancels it too, or the caller would wait as long as the database is away.
+    private static func value(of task: Task<LimitCatalog, any Error>) async throws -> LimitCatalog {
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     /// Called after this instance changed the catalog itself.

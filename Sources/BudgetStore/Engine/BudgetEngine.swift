@@ -9,6 +9,7 @@ public struct BudgetEngine: Sendable {
     public let catalog: CatalogCache
     let repository: EngineRepository
     let clock: @Sendable () -> Date
+    let recentAllocations = AllocationScopeCache()
 
     public init(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
         self.catalog = CatalogCache(repository: CatalogRepository(client: client), logger: logger)
@@ -82,7 +83,14 @@ public struct BudgetEngine: Sendable {
             let windows = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }
             let outcome = try await repository.allocate(row, windows: windows, generation: catalog.generation,
                                                          idempotencyKey: idempotencyKey, requestHash: requestHash, logger: logger)
-            if case .stale = outcome { return nil }
+            switch outcome {
+            case .stale:
+                return nil
+            case .granted(let granted, _, _):
+                recentAllocations.remember(granted.id, .init(scope: granted.scope, requestID: granted.requestID))
+            default:
+                break
+            }
             return outcome
         }
     }
@@ -133,12 +141,20 @@ public struct BudgetEngine: Sendable {
     }
 
     public func commit(allocationID: UUID, _ input: CommitInput, idempotencyKey: String?, requestHash: String, logger: Logger) async throws -> CommitOutcome {
-        guard let allocation = try await repository.allocation(allocationID, logger: logger) else { return .notFound }
-        var scope = allocation.scope
+        // The SQL function checks the allocation's state; here only its scope is needed.
+        let known: AllocationScopeCache.Entry
+        if let cached = recentAllocations.take(allocationID) {
+            known = cached
+        } else if let stored = try await repository.allocation(allocationID, logger: logger) {
+            known = .init(scope: stored.scope, requestID: stored.requestID)
+        } else {
+            return .notFound
+        }
+        var scope = known.scope
         if let provider = input.provider { scope.provider = provider }
         if let model = input.model { scope.model = model }
         let usage = UsageInput(occurredAt: input.occurredAt, scope: scope, usage: input.usage, costUSD: input.costUSD,
-                               requestID: input.requestID ?? allocation.requestID, metadata: input.metadata)
+                               requestID: input.requestID ?? known.requestID, metadata: input.metadata)
         let now = clock()
         return try await withFreshCatalog(logger: logger) { catalog in
             let record = ledgerRecord(for: usage, allocationID: allocationID, catalog: catalog, now: now)

@@ -16,8 +16,16 @@ public struct MaintenanceService: Service {
     }
 
     public func run() async throws {
+        // Cancelled (not merely asked) at shutdown: a chore stuck waiting for an absent database
+        // must not hold the process up.
+        try await cancelWhenGracefulShutdown {
+            await loop()
+        }
+    }
+
+    private func loop() async {
         var lastPartitionCheck: ContinuousClock.Instant?
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             // Each chore fails on its own (the database may be briefly away); the next round retries.
             if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
                 do {

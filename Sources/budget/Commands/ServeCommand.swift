@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await context.withDatabase { endpoint in
             let report = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
             logger.info("schema ready", metadata: ["applied_now": "\(report.applied.count)", "total": "\(migrations.count)"])
-            let client = PostgresClient(configuration: endpoint.clientConfiguration(), backgroundLogger: Logger(label: "BudgetStore"))
+            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize), backgroundLogger: Logger(label: "BudgetStore"))
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port),
                 client: client,

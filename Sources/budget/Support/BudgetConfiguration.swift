@@ -12,6 +12,7 @@ struct BudgetConfiguration: Sendable {
     var logFormat: LogFormat
     var sqlDirectory: String?
     var postgresBinDirectory: String?
+    var databasePoolSize: Int
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -47,6 +48,13 @@ struct BudgetConfiguration: Sendable {
         } else {
             format = .text
         }
+        var poolSize = 8
+        if let raw = value("BUDGET_DB_POOL_SIZE") {
+            guard let parsed = Int(raw), (1...200).contains(parsed) else {
+                throw ConfigurationError("BUDGET_DB_POOL_SIZE must be a number of connections between 1 and 200")
+            }
+            poolSize = parsed
+        }
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -55,7 +63,8 @@ struct BudgetConfiguration: Sendable {
             logLevel: level,
             logFormat: format,
             sqlDirectory: value("BUDGET_SQL_DIR"),
-            postgresBinDirectory: value("BUDGET_PG_BINDIR")
+            postgresBinDirectory: value("BUDGET_PG_BINDIR"),
+            databasePoolSize: poolSize
         )
     }
 
@@ -71,6 +80,8 @@ struct BudgetConfiguration: Sendable {
           BUDGET_LOG_FORMAT    text|json — json writes one JSON object a line (default: text)
           BUDGET_SQL_DIR       Folder holding migrations/ (default: the sql/ next to the executable)
           BUDGET_PG_BINDIR     Folder of initdb/pg_ctl (default: pg_config --bindir, /usr/lib/postgresql/*/bin)
+          BUDGET_DB_POOL_SIZE  Connections to PostgreSQL per Budget process (default: 8)
+          BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
 

@@ -19,11 +19,11 @@ struct APITestHarness {
     }
 
     /// Serves the application built for `endpoint` over real HTTP and hands a client to `body`.
-    func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), requestTimeout: Duration = .seconds(60), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 40))
         var logger = Logger(label: "BudgetAPITests")
         logger.logLevel = .warning
-        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval), client: client, logger: logger)
+        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval, requestTimeout: requestTimeout), client: client, logger: logger)
         return try await app.test(.live, body)
     }
 
