@@ -42,6 +42,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Price sources: exact JSON, adapters per catalogue format, model-name normalisation,
+        // weighted verification, cost rules. Pure so far (fetching and storing arrive with the sync).
+        .target(
+            name: "BudgetPricing",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "BudgetAPI",
             dependencies: [
@@ -89,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "BudgetCoreTests",
             dependencies: ["BudgetCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BudgetPricingTests",
+            dependencies: ["BudgetPricing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

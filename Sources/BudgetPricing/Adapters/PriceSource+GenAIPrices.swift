@@ -1,0 +1,158 @@
+// Adapter for pydantic genai-prices v2 data.json (providers → models → prices per million).
+import Foundation
+
+extension PriceSource {
+    /// Reads genai-prices v2: an array of providers, each with `id` and `models`. USD per **1M**
+    /// tokens (`input_mtok`, `output_mtok`, `cache_read_mtok`, `cache_write_mtok`,
+    /// `output_reasoning_mtok`); no batch prices (the source abstains).
+    ///
+    /// - Tiered values `{"base": 3, "tiers": [{"start": 200000, "price": 6}]}` give the base price
+    ///   and a `ContextTierPrice` per `start` (the tier rate applies to all tokens once input
+    ///   exceeds it, per the schema's "cliff" model).
+    /// - Conditional prices (a list) are tried last to first; the first whose constraint holds at
+    ///   `evaluatedAt` wins (`start_date` on the UTC day, or a `start_time`–`end_time` UTC window,
+    ///   e.g. DeepSeek's off-peak rule); if none holds the first is used, as the schema says.
+    /// - A model is observed under its `id` and under every exact `equals` name of its `match`
+    ///   clause (genai's `mistral-large` lists `mistral-large-latest`, `-2407`, `-2411`), since the
+    ///   source states those names have that price. `starts_with`/`regex` patterns are not expanded.
+    public struct GenAIPrices: PriceSourceAdapter {
+        public let format = PriceSourceFormat.genaiPrices
+        public var sourceName: String
+        public var evaluatedAt: Date
+        public var normaliser: ModelNormaliser
+
+        public init(sourceName: String = PriceSourceFormat.genaiPrices.rawValue, evaluatedAt: Date,
+                    normaliser: ModelNormaliser = ModelNormaliser()) {
+            self.sourceName = sourceName
+            self.evaluatedAt = evaluatedAt
+            self.normaliser = normaliser
+        }
+
+        static let fields: [(name: String, field: PriceField)] = [
+            ("input_mtok", .input), ("output_mtok", .output), ("cache_read_mtok", .cacheRead),
+            ("cache_write_mtok", .cacheWrite), ("output_reasoning_mtok", .reasoning),
+        ]
+
+        public func parse(_ data: Data, provider: String?) throws(PriceSourceError) -> ParseResult {
+            let document: ExactJSON
+            do throws(ExactJSONError) { document = try ExactJSON.parse(data) } catch { throw .invalidJSON(error) }
+            guard let providers = document.arrayValue else {
+                throw .unexpectedShape(path: "$", expected: "array of providers", found: document.typeName)
+            }
+            var collector = ObservationCollector()
+            for (index, providerEntry) in providers.enumerated() {
+                guard let providerID = providerEntry["id"]?.stringValue else {
+                    throw .unexpectedShape(path: "$[\(index)].id", expected: "string",
+                                           found: providerEntry["id"]?.typeName ?? "missing")
+                }
+                guard let models = providerEntry["models"]?.arrayValue else {
+                    throw .unexpectedShape(path: "$[\(index)].models", expected: "array",
+                                           found: providerEntry["models"]?.typeName ?? "missing")
+                }
+                for (modelIndex, model) in models.enumerated() {
+                    let label = "\(providerID)/" + (model["id"]?.stringValue ?? "$[\(index)].models[\(modelIndex)]")
+                    do throws(EntrySkip) {
+                        for observation in try observations(provider: providerID, model: model) {
+                            collector.add(observation)
+                        }
+                    } catch {
+                        collector.skip(label, error.reason)
+                    }
+                }
+            }
+            return collector.result()
+        }
+
+        func observations(provider: String, model: ExactJSON) throws(EntrySkip) -> [PriceObservation] {
+            guard let id = model["id"]?.stringValue, !id.isEmpty else { throw EntrySkip(.malformedEntry("model without id")) }
+            guard let pricesValue = model["prices"] else { throw EntrySkip(.malformedEntry("model without prices")) }
+            let prices = try priceSet(try activePrices(pricesValue))
+            guard prices.input != nil || prices.output != nil else { throw EntrySkip(.noTokenPrices) }
+
+            var names = [id]
+            for name in Self.exactNames(model["match"]) where !names.contains(name) { names.append(name) }
+            var result: [PriceObservation] = []
+            var seen: Set<CanonicalModelKey> = []
+            let rawEntry = model.jsonText
+            for name in names {
+                let canonical: CanonicalModel
+                do throws(ModelNameError) { canonical = try normaliser.canonical(provider: provider, model: name) } catch {
+                    if name == id { throw EntrySkip(.invalidModelName(error)) }
+                    continue
+                }
+                guard seen.insert(canonical.key).inserted else { continue }
+                result.append(PriceObservation(source: sourceName, format: format, rawProvider: provider, rawModel: name,
+                                               canonical: canonical, prices: prices, rawEntry: rawEntry))
+            }
+            return result
+        }
+
+        /// The price object in force at `evaluatedAt`.
+        func activePrices(_ value: ExactJSON) throws(EntrySkip) -> ExactJSONObject {
+            if let object = value.objectValue { return object }
+            guard let list = value.arrayValue, !list.isEmpty else {
+                throw EntrySkip(.malformedEntry("prices is neither an object nor a non-empty list"))
+            }
+            for conditional in list.reversed() where try holds(conditional["constraint"]) {
+                guard let prices = conditional["prices"]?.objectValue else {
+                    throw EntrySkip(.malformedEntry("conditional price without prices"))
+                }
+                return prices
+            }
+            guard let first = list[0]["prices"]?.objectValue else {
+                throw EntrySkip(.malformedEntry("conditional price without prices"))
+            }
+            return first
+        }
+
+        func holds(_ constraint: ExactJSON?) throws(EntrySkip) -> Bool {
+            guard let constraint, !constraint.isNull else { return true }
+            if let start = constraint["start_date"] {
+                guard let text = start.stringValue, UTCDay.isISODate(text) else {
+                    throw EntrySkip(.malformedEntry("start_date is not a yyyy-mm-dd date"))
+                }
+                return UTCDay.dateString(evaluatedAt) >= text
+            }
+            if let startText = constraint["start_time"]?.stringValue, let endText = constraint["end_time"]?.stringValue {
+                guard let start = UTCDay.timeOfDay(startText), let end = UTCDay.timeOfDay(endText) else {
+                    throw EntrySkip(.malformedEntry("start_time/end_time are not UTC times"))
+                }
+                let now = UTCDay.secondsOfDay(evaluatedAt)
+                return start <= end ? (start <= now && now < end) : (now >= start || now < end)
+            }
+            throw EntrySkip(.malformedEntry("unknown price constraint \(constraint.jsonText)"))
+        }
+
+        func priceSet(_ object: ExactJSONObject) throws(EntrySkip) -> PriceSet {
+            var prices = PriceSet()
+            var tiers: [Int64: ContextTierPrice] = [:]
+            for (name, field) in Self.fields {
+                guard let value = object[name] else { continue }
+                if let tiered = value.objectValue {
+                    prices[field] = try PriceReading.price(tiered["base"], field: name + ".base", unit: .usdPerMillion)
+                    guard let list = tiered["tiers"]?.arrayValue else {
+                        throw EntrySkip(.malformedEntry("\(name).tiers is not a list"))
+                    }
+                    for tier in list {
+                        let start = try PriceReading.tokenCount(tier["start"], field: name + ".tiers.start")
+                        var entry = tiers[start] ?? ContextTierPrice(thresholdTokens: start)
+                        entry[field] = try PriceReading.price(tier["price"], field: name + ".tiers.price", unit: .usdPerMillion)
+                        tiers[start] = entry
+                    }
+                } else {
+                    prices[field] = try PriceReading.price(value, field: name, unit: .usdPerMillion)
+                }
+            }
+            prices.contextTiers = tiers.values.filter { !$0.isEmpty }.sorted { $0.thresholdTokens < $1.thresholdTokens }
+            return prices
+        }
+
+        /// The `equals` names of a match clause, at the top level or directly inside a top-level `or`.
+        static func exactNames(_ match: ExactJSON?) -> [String] {
+            guard let match else { return [] }
+            if let name = match["equals"]?.stringValue { return [name] }
+            guard let alternatives = match["or"]?.arrayValue else { return [] }
+            return alternatives.compactMap { $0["equals"]?.stringValue }
+        }
+    }
+}
