@@ -1,6 +1,7 @@
 // The request context of every route: JSON in and out with ISO 8601 dates, and room for large
 // batch uploads. No key strategy: wire names are spelled out in CodingKeys, because a key
 // strategy would also rewrite the keys of caller metadata.
+import BudgetCore
 import Foundation
 import Hummingbird
 
@@ -35,17 +36,9 @@ public enum BudgetJSON {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = ISO8601Timestamp.parse(text) { return date }
+            if let date = InstantFormat.parse(text) { return date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-21T10:00:00Z")
         }
         return decoder
-    }
-}
-
-/// ISO 8601 timestamps with or without fractional seconds.
-public enum ISO8601Timestamp {
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

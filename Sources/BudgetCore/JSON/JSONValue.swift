@@ -24,7 +24,11 @@ public enum JSONValue: Codable, Sendable, Hashable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(Decimal(string: value) ?? 0)
+        case .number(let value):
+            guard let number = Decimal(exactly: value) else {
+                throw EncodingError.invalidValue(value, .init(codingPath: encoder.codingPath, debugDescription: "'\(value)' is not a number"))
+            }
+            try container.encode(number)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)

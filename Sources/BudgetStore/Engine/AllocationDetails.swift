@@ -96,7 +96,7 @@ extension EngineRepository {
                 usage: TokenUsage(input: input, output: output, cacheRead: cacheRead, cacheWrite: cacheWrite, reasoning: reasoning),
                 cost: cost, pricingStatus: PricingStatus(rawValue: status) ?? .unpriced, priceID: priceID, allocationID: allocationID,
                 requestID: requestID, origin: origin,
-                metadata: (try? JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8))) ?? .object([:]),
+                metadata: try JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8)),
                 windows: nil), position))
         }
         return records

@@ -180,7 +180,12 @@ public struct PrivateCluster: Sendable {
         let pidFile = layout.pgdata + "/postmaster.pid"
         if FileManager.default.fileExists(atPath: pidFile) {
             logger.notice("removing stale postmaster.pid of a server that is not running", metadata: ["file": "\(pidFile)"])
-            try? FileManager.default.removeItem(atPath: pidFile)
+            do {
+                try FileManager.default.removeItem(atPath: pidFile)
+            } catch {
+                // pg_ctl may still cope (it checks the PID itself); say why if it does not.
+                logger.warning("could not remove stale postmaster.pid", metadata: ["error": "\(error)"])
+            }
         }
         var settings = options.serverSettings
         settings["listen_addresses"] = "''"
@@ -212,14 +217,19 @@ public struct PrivateCluster: Sendable {
 
     private func createDatabaseIfNeeded(endpoint: DatabaseEndpoint) async throws {
         let connection = try await PostgresConnection.connect(to: endpoint.with(database: "postgres"), logger: logger)
-        defer { Task { try? await connection.close() } }
-        let rows = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger)
-        var exists = false
-        for try await _ in rows { exists = true }
-        if !exists {
-            // Identifiers cannot be bound as parameters; this one is a constant of ours.
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(Self.databaseName)"), logger: logger)
-            logger.info("created database", metadata: ["database": "\(Self.databaseName)"])
+        do {
+            let rows = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger)
+            var exists = false
+            for try await _ in rows { exists = true }
+            if !exists {
+                // Identifiers cannot be bound as parameters; this one is a constant of ours.
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(Self.databaseName)"), logger: logger)
+                logger.info("created database", metadata: ["database": "\(Self.databaseName)"])
+            }
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 

@@ -1,0 +1,9 @@
+-- One allocate+commit pair, as Budget issues it, for pgbench (docs/PERFORMANCE.md).
+-- Create a budget and an enforced daily limit through the API first, then:
+--   pgbench -n -f docs/bench-pair.pgbench.sql -D LIMIT_ID=<limit id> -D BUDGET_ID=<budget id> -c 4 -j 2 -T 8 "$(budget db url)"
+-- The window key is a fixed day; any day works for a throughput measurement.
+SELECT gen_random_uuid() AS aid, gen_random_uuid() AS uid, generation AS gen FROM catalog_generation \gset
+SELECT budget_allocate(jsonb_build_object('id', ':aid', 'scope', '{"component":"pgb","provider":"p","model":"m","tags":[]}'::jsonb, 'priority','normal','reserved_cost_usd','0.0105','reserved_tokens',1500,'expires_at', (now() + interval '10 min')::text, 'metadata','{}'::jsonb),
+  '[{"limit_id":":LIMIT_ID","limit_version":1,"budget_id":":BUDGET_ID","budget_name":"pgb","scope":{},"period":"daily","metric":"cost_usd","policy":"enforce","warn_at":"0.8","amount":"1000000","window_key":"2026-11-21T00:00:00Z","window_start":"2026-11-21T00:00:00Z","window_end":"2026-11-22T00:00:00Z","request":"0.0105"}]'::jsonb, :gen, NULL, 'h')::text;
+SELECT budget_commit(':aid', jsonb_build_object('id', ':uid', 'occurred_at', now()::text, 'scope', '{"component":"pgb","provider":"p","model":"m","tags":[]}'::jsonb, 'usage', '{"input_tokens":1000,"output_tokens":400,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0}'::jsonb, 'cost_usd','0.009','pricing_status','priced','allocation_id', ':aid','origin','api','metadata','{}'::jsonb,
+  'windows', '[{"limit_id":":LIMIT_ID","limit_version":1,"budget_id":":BUDGET_ID","budget_name":"pgb","scope":{},"period":"daily","metric":"cost_usd","policy":"enforce","warn_at":"0.8","amount":"1000000","window_key":"2026-11-21T00:00:00Z","window_start":"2026-11-21T00:00:00Z","window_end":"2026-11-22T00:00:00Z","request":"0.009"}]'::jsonb), :gen, 'h2', NULL)::text;
