@@ -46,6 +46,12 @@ let package = Package(
         // weighted verification, cost rules. Pure so far (fetching and storing arrive with the sync).
         .target(
             name: "BudgetPricing",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -99,7 +105,14 @@ let package = Package(
         ),
         .testTarget(
             name: "BudgetPricingTests",
-            dependencies: ["BudgetPricing"],
+            dependencies: [
+                "BudgetPricing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
