@@ -47,6 +47,8 @@ let package = Package(
         .target(
             name: "BudgetPricing",
             dependencies: [
+                "BudgetStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +108,8 @@ let package = Package(
         .testTarget(
             name: "BudgetPricingTests",
             dependencies: [
-                "BudgetPricing",
+                "BudgetPricing", "BudgetStore", "BudgetTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -27,7 +27,9 @@ public struct Validators: Sendable, Hashable, Codable {
 
 public struct SyncReport: Sendable {
     public var outcomes: [SourceOutcome]
-    public var observations: [PriceObservation]
+    public var observations: [PriceObservation] { documents.flatMap(\.observations) }
+    /// What each fetched (or, on 304, reused) document said.
+    public var documents: [(url: String, observations: [PriceObservation])]
     public var results: [CanonicalModelKey: VerificationResult]
 
     /// Models whose accepted price differs from the current one (new versions to write).
@@ -64,23 +66,23 @@ public struct PriceSync: Sendable {
     /// observations of documents that may answer 304 (a 304 reuses them).
     public func run(current: [CanonicalModelKey: PriceSet], validators: [String: Validators] = [:],
                     cached: [String: [PriceObservation]] = [:], now: Date = Date()) async throws -> SyncReport {
-        let perSource = await withTaskGroup(of: (SourceOutcome, [PriceObservation]).self) { group in
+        let perSource = await withTaskGroup(of: (SourceOutcome, [(String, [PriceObservation])]).self) { group in
             for source in sources {
                 group.addTask { await fetchAndParse(source, validators: validators, cached: cached, now: now) }
             }
-            var collected: [(SourceOutcome, [PriceObservation])] = []
+            var collected: [(SourceOutcome, [(String, [PriceObservation])])] = []
             for await item in group { collected.append(item) }
             return collected.sorted { $0.0.source < $1.0.source }
         }
-        let observations = perSource.flatMap(\.1)
-        let results = try verifier.verifyAll(observations, current: current)
-        return SyncReport(outcomes: perSource.map(\.0), observations: observations, results: results)
+        let documents = perSource.flatMap(\.1).map { (url: $0.0, observations: $0.1) }
+        let results = try verifier.verifyAll(documents.flatMap(\.observations), current: current)
+        return SyncReport(outcomes: perSource.map(\.0), documents: documents, results: results)
     }
 
     private func fetchAndParse(_ source: PriceSourceConfig, validators: [String: Validators], cached: [String: [PriceObservation]],
-                               now: Date) async -> (SourceOutcome, [PriceObservation]) {
+                               now: Date) async -> (SourceOutcome, [(String, [PriceObservation])]) {
         var outcome = SourceOutcome(source: source.name, status: .fetched, observations: 0, skipped: 0, error: nil, validators: [:])
-        var observations: [PriceObservation] = []
+        var documents: [(String, [PriceObservation])] = []
         var notModified = 0
         let adapter = source.format.adapter(sourceName: source.name, evaluatedAt: now)
         do {
@@ -90,11 +92,11 @@ public struct PriceSync: Sendable {
                 outcome.validators[document.url] = Validators(etag: fetched.etag, lastModified: fetched.lastModified)
                 guard let body = fetched.body else {
                     notModified += 1
-                    observations += cached[document.url] ?? []
+                    documents.append((document.url, cached[document.url] ?? []))
                     continue
                 }
                 let parsed = try adapter.parse(body, provider: document.provider)
-                observations += parsed.observations
+                documents.append((document.url, parsed.observations))
                 outcome.skipped += parsed.skipped.count
             }
             if notModified == source.documents.count { outcome.status = .notModified }
@@ -104,7 +106,7 @@ public struct PriceSync: Sendable {
             outcome.error = "\(error)"
             return (outcome, [])
         }
-        outcome.observations = observations.count
-        return (outcome, observations)
+        outcome.observations = documents.reduce(0) { $0 + $1.1.count }
+        return (outcome, documents)
     }
 }

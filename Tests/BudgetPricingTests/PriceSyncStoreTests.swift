@@ -1,0 +1,127 @@
+// A sync end to end: the real snapshots over HTTP into a real PostgreSQL.
+import AsyncHTTPClient
+import BudgetPricing
+import BudgetStore
+import BudgetTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite("Price syncs write versions only on change, keep overrides, and record every run")
+struct PriceSyncStoreTests {
+    let logger = Logger(label: "PriceSyncStoreTests")
+
+    func scalar(_ client: PostgresClient, _ query: PostgresQuery) async throws -> String? {
+        for try await value in try await client.query(query).decode(String?.self) { return value }
+        return nil
+    }
+
+    @Test func firstSyncWritesVerifiedPricesAndASecondChangesNothing() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                let job = PriceSyncJob(sources: PriceSyncTests.sources(port: port), client: client, logger: logger)
+                let first = try #require(try await job.run(dryRun: false, now: Fixture.instant))
+                #expect(first.status == "succeeded")
+                #expect(first.plan.changes.count > 20)
+                #expect(try await scalar(client, "SELECT input_per_token::text FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o' AND effective_to IS NULL") == "0.0000025")
+                #expect(try await scalar(client, "SELECT status FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o'") == "verified")
+                let provenance = try await scalar(client, "SELECT provenance::text FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o'")
+                #expect(provenance?.contains("litellm") == true)
+                #expect(try await scalar(client, "SELECT count(*)::text FROM price_observations") != "0")
+                let versionsAfterFirst = try await scalar(client, "SELECT count(*)::text FROM prices")
+
+                let second = try #require(try await job.run(dryRun: false, now: Fixture.instant))
+                #expect(second.plan.changes.isEmpty, "\(second.plan.changes.map(\.key))")
+                #expect(second.plan.unchanged == first.plan.changes.count)
+                #expect(second.outcomes.allSatisfy { $0.status == .notModified }, "every document answered 304")
+                #expect(try await scalar(client, "SELECT count(*)::text FROM prices") == versionsAfterFirst)
+                #expect(try await scalar(client, "SELECT count(*)::text FROM price_sync_runs") == "2")
+            }
+        }
+    }
+
+    @Test func aManualOverrideWinsOverTheSources() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                _ = try await PriceRepository(client: client).setManual(
+                    provider: "openai", model: "gpt-4o", input: Decimal(string: "0.000001")!, output: Decimal(string: "0.000002")!,
+                    cacheRead: nil, cacheWrite: nil, reasoning: nil, by: "test", logger: logger)
+                let job = PriceSyncJob(sources: PriceSyncTests.sources(port: port), client: client, logger: logger)
+                let summary = try #require(try await job.run(dryRun: false, now: Fixture.instant))
+                #expect(summary.plan.overridden >= 1)
+                #expect(try await scalar(client, "SELECT input_per_token::text FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o' AND effective_to IS NULL") == "0.000001")
+                #expect(try await scalar(client, "SELECT status FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o' AND effective_to IS NULL") == "manual")
+            }
+        }
+    }
+
+    @Test func aDryRunSaysWhatWouldChangeAndChangesNothing() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                let job = PriceSyncJob(sources: PriceSyncTests.sources(port: port), client: client, logger: logger)
+                let summary = try #require(try await job.run(dryRun: true, now: Fixture.instant))
+                #expect(!summary.plan.changes.isEmpty)
+                #expect(try await scalar(client, "SELECT count(*)::text FROM prices") == "0")
+                #expect(try await scalar(client, "SELECT count(*)::text FROM price_observations") == "0")
+                #expect(try await scalar(client, "SELECT dry_run::text FROM price_sync_runs") == "true")
+            }
+        }
+    }
+
+    @Test func movingFromOneLiteLLMReleaseToTheNextWritesVersionsOnlyForChangedPrices() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        // What changed between the releases, computed from the files themselves.
+        let old = Dictionary(try Fixture.litellm("1.85.1").observations.map { ($0.key, $0.prices) }, uniquingKeysWith: { first, _ in first })
+        let new = Dictionary(try Fixture.litellm("1.109.1").observations.map { ($0.key, $0.prices) }, uniquingKeysWith: { first, _ in first })
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            @Sendable func litellm(_ version: String) -> [PriceSourceConfig] {
+                [PriceSourceConfig(name: "litellm", format: .litellm,
+                                   url: "http://127.0.0.1:\(port)/files/litellm/\(version)/model_prices_and_context_window_backup.json",
+                                   weight: Decimal(string: "0.30")!)]
+            }
+            try await withClient(endpoint) { client in
+                _ = try await PriceSyncJob(sources: litellm("1.85.1"), client: client, logger: logger).run(dryRun: false, now: Fixture.instant)
+                let after = try #require(try await PriceSyncJob(sources: litellm("1.109.1"), client: client, logger: logger).run(dryRun: false, now: Fixture.instant))
+                let stored = Set(after.plan.changes.map(\.key))
+                for change in after.plan.changes {
+                    guard let before = old[change.key], let now = new[change.key] else { continue }
+                    #expect(before != now, "\(change.key) got a new version although its prices did not change")
+                }
+                // Models priced identically in both releases got no new version.
+                let identical = old.keys.filter { $0.region == nil && new[$0] == old[$0] && new[$0]?.input != nil }
+                #expect(!identical.isEmpty)
+                #expect(identical.allSatisfy { !stored.contains($0) })
+            }
+        }
+    }
+
+    @Test func whenEverySourceFailsTheRunIsFailedAndAnAlertIsRaised() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                let sources = [PriceSourceConfig(name: "broken", format: .litellm, url: "http://127.0.0.1:\(port)/broken", weight: 1)]
+                let summary = try #require(try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: false))
+                #expect(summary.status == "failed")
+                #expect(try await scalar(client, "SELECT status FROM price_sync_runs") == "failed")
+                #expect(try await scalar(client, "SELECT count(*)::text FROM budget_events WHERE type = 'price_sync_failed'") == "1")
+                #expect(try await scalar(client, "SELECT last_error FROM price_sources WHERE name = 'broken'")?.contains("500") == true)
+            }
+        }
+    }
+}
