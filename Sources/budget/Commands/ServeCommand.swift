@@ -1,5 +1,6 @@
 import ArgumentParser
 import BudgetAPI
+import BudgetPricing
 import BudgetStore
 import Hummingbird
 import Logging
@@ -28,8 +29,14 @@ struct ServeCommand: AsyncParsableCommand {
                 client: client,
                 logger: Logger(label: "BudgetAPI")
             )
+            var services: [any Service] = [app]
+            if let interval = configuration.priceSyncInterval {
+                let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
+                let job = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
+                services.append(PriceSyncService(job: job, interval: interval, logger: Logger(label: "BudgetPricing")))
+            }
             let group = ServiceGroup(configuration: .init(
-                services: [app],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))

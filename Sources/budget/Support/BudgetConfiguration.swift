@@ -13,6 +13,9 @@ struct BudgetConfiguration: Sendable {
     var sqlDirectory: String?
     var postgresBinDirectory: String?
     var databasePoolSize: Int
+    var priceSourcesFile: String?
+    /// Nil when scheduled syncs are off (BUDGET_PRICE_SYNC_INTERVAL=0).
+    var priceSyncInterval: Duration?
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -55,6 +58,13 @@ struct BudgetConfiguration: Sendable {
             }
             poolSize = parsed
         }
+        var syncInterval: Duration? = .seconds(21_600)
+        if let raw = value("BUDGET_PRICE_SYNC_INTERVAL") {
+            guard let seconds = Int(raw), seconds >= 0 else {
+                throw ConfigurationError("BUDGET_PRICE_SYNC_INTERVAL must be a number of seconds (0 turns scheduled syncs off)")
+            }
+            syncInterval = seconds == 0 ? nil : .seconds(seconds)
+        }
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -64,7 +74,9 @@ struct BudgetConfiguration: Sendable {
             logFormat: format,
             sqlDirectory: value("BUDGET_SQL_DIR"),
             postgresBinDirectory: value("BUDGET_PG_BINDIR"),
-            databasePoolSize: poolSize
+            databasePoolSize: poolSize,
+            priceSourcesFile: value("BUDGET_PRICE_SOURCES_FILE"),
+            priceSyncInterval: syncInterval
         )
     }
 
@@ -81,6 +93,8 @@ struct BudgetConfiguration: Sendable {
           BUDGET_SQL_DIR       Folder holding migrations/ (default: the sql/ next to the executable)
           BUDGET_PG_BINDIR     Folder of initdb/pg_ctl (default: pg_config --bindir, /usr/lib/postgresql/*/bin)
           BUDGET_DB_POOL_SIZE  Connections to PostgreSQL per Budget process (default: 8)
+          BUDGET_PRICE_SYNC_INTERVAL  Seconds between price syncs in `serve` (default: 21600; 0 = off)
+          BUDGET_PRICE_SOURCES_FILE   JSON list of price sources replacing the built-in one
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
