@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "BudgetCore",
                 "BudgetStore",
+                "BudgetPricing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "BudgetAPITests",
             dependencies: [
-                "BudgetCore", "BudgetStore", "BudgetAPI", "BudgetTestSupport",
+                "BudgetCore", "BudgetStore", "BudgetAPI", "BudgetPricing", "BudgetTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 // Builds the HTTP application; `budget serve` and the tests call the same builder.
+import BudgetPricing
 import BudgetStore
 import Hummingbird
 import Logging
@@ -26,10 +27,11 @@ public struct APIConfiguration: Sendable {
 public func buildApplication(
     configuration: APIConfiguration,
     client: PostgresClient,
+    priceSync: PriceSyncJob? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
     let engine = BudgetEngine(client: client, logger: logger)
-    let router = buildRouter(client: client, engine: engine, requestTimeout: configuration.requestTimeout)
+    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
@@ -38,7 +40,7 @@ public func buildApplication(
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine, requestTimeout: Duration) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, requestTimeout: Duration) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: DeadlineMiddleware(timeout: requestTimeout))
@@ -49,6 +51,6 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, requestTimeout: D
     LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
     AllocationsController(engine: engine).addRoutes(to: api)
     UsageController(engine: engine).addRoutes(to: api)
-    PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+    PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
     return router
 }

@@ -1,5 +1,6 @@
 // /api/v1/prices/{provider}/{model}: set (PUT) and read a model's price and its history.
 import BudgetCore
+import BudgetPricing
 import BudgetStore
 import Foundation
 import Hummingbird
@@ -8,6 +9,8 @@ struct PricesController {
     let repository: PriceRepository
     let catalog: CatalogCache
     let idempotency: IdempotentResponses
+    /// Nil when the application was built without price sources (POST /prices/sync answers 503).
+    let sync: PriceSyncJob?
 
     struct PriceBody: Decodable {
         var inputPerToken: DecimalInput?
@@ -31,7 +34,67 @@ struct PricesController {
         return value
     }
 
+    /// A JSON document the database built, passed through as it is.
+    static func raw(_ text: String, key: String) throws -> Response {
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        return try JSONResponse.make(.ok, JSONValue.object([key: value]))
+    }
+
     func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
+        group.get("prices") { request, context in
+            let status = request.query("status")
+            if let status, !["verified", "single_source", "conflict", "manual"].contains(status) {
+                throw APIError.badRequest("status must be verified, single_source, conflict or manual", field: "status")
+            }
+            let text = try await repository.listCurrent(provider: request.query("provider"), model: request.query("model"), status: status, logger: context.logger)
+            return try Self.raw(text, key: "items")
+        }
+        group.get("prices/conflicts") { _, context in
+            try Self.raw(try await repository.conflicts(logger: context.logger), key: "items")
+        }
+        group.get("prices/sync-runs") { request, context in
+            try Self.raw(try await repository.syncRuns(limit: try pageSize(request, default: 20), logger: context.logger), key: "items")
+        }
+        group.post("prices/sync") { request, context in
+            guard let sync else { throw APIError(.serviceUnavailable, code: "sync_unavailable", message: "price sources are not configured in this instance") }
+            let dryRun = request.query("dry_run") == "true"
+            guard let summary = try await sync.run(dryRun: dryRun) else {
+                throw APIError.conflict("another Budget instance is syncing prices right now", code: "sync_in_progress")
+            }
+            await catalog.invalidate()
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "run_id": .integer(summary.runID), "dry_run": .bool(summary.dryRun), "status": .string(summary.status),
+                "changed": .integer(Int64(summary.plan.changes.count)), "unchanged": .integer(Int64(summary.plan.unchanged)),
+                "conflicts": .integer(Int64(summary.plan.conflicts.count)), "overridden": .integer(Int64(summary.plan.overridden)),
+                "sources": .array(summary.outcomes.map { outcome in
+                    .object(["source": .string(outcome.source), "status": .string(outcome.status.rawValue),
+                             "observations": .integer(Int64(outcome.observations)), "error": .text(outcome.error)])
+                }),
+            ]))
+        }
+        group.delete("prices/:provider/:model") { request, context in
+            let (provider, model) = try Self.names(context)
+            guard try await repository.removeOverride(provider: provider, model: model, by: request.actor, logger: context.logger) else {
+                throw APIError.notFound("\(provider)/\(model) has no manual price")
+            }
+            await catalog.invalidate()
+            return JSONResponse.noContent()
+        }
+        group.get("models/tiers") { _, context in
+            let text = try await repository.listCurrent(provider: nil, model: nil, status: nil, logger: context.logger)
+            guard case .array(let prices) = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { throw APIError.internalError() }
+            var tiers: [String: [JSONValue]] = ["free": [], "low": [], "medium": [], "high": []]
+            for case .object(let price) in prices {
+                guard case .string(let input)? = price["input_per_token"], case .string(let output)? = price["output_per_token"],
+                      let inputValue = Decimal(exactly: input), let outputValue = Decimal(exactly: output) else { continue }
+                let tier = PriceTier.classify(inputPerToken: inputValue, outputPerToken: outputValue)
+                tiers[tier.rawValue, default: []].append(.object([
+                    "provider": price["provider"] ?? .null, "model": price["model"] ?? .null,
+                    "cost_per_1k_tokens": .money((inputValue + outputValue) * 1000),
+                ]))
+            }
+            return try JSONResponse.make(.ok, JSONValue.object(tiers.mapValues(JSONValue.array)))
+        }
         group.put("prices/:provider/:model") { request, context in
             let (provider, model) = try Self.names(context)
             let body = try await request.decodeBody(PriceBody.self, context: context)

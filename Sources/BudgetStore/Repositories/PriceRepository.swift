@@ -33,7 +33,8 @@ public struct PriceRepository: Sendable {
         PriceRecord(price: price(from: row), status: row.12, source: row.13, setBy: row.14, effectiveTo: row.11)
     }
 
-    /// Sets a manual price: closes the current version (if any) and adds a new one.
+    /// Sets a manual price (an override sources never replace): closes the current version (if any),
+    /// adds the new one, and writes the audit trail (who, when, old and new values).
     public func setManual(provider: String, model: String, input: Decimal, output: Decimal, cacheRead: Decimal?, cacheWrite: Decimal?,
                           reasoning: Decimal?, by actor: String?, logger: Logger) async throws -> PriceRecord {
         try await client.withTransaction(logger: logger) { connection in
@@ -49,9 +50,91 @@ public struct PriceRepository: Sendable {
                 RETURNING id, provider, provider_key, model_key, model, input_per_token, output_per_token, cache_read_per_token,
                           cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by
                 """, logger: logger)
-            for try await row in rows.decode(Row.self) { return Self.record(from: row) }
-            throw StoreError(.corrupt, "the price was not written")
+            var written: PriceRecord?
+            for try await row in rows.decode(Row.self) { written = Self.record(from: row) }
+            guard let written else { throw StoreError(.corrupt, "the price was not written") }
+            try await connection.query("""
+                INSERT INTO price_audit (actor, action, provider, model, old_price, new_price)
+                SELECT \(actor), 'override_set', \(provider), \(model),
+                       (SELECT to_jsonb(p) - 'provenance' FROM prices p WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model)))
+                          AND effective_to IS NOT NULL ORDER BY effective_to DESC LIMIT 1),
+                       (SELECT to_jsonb(p) - 'provenance' FROM prices p WHERE id = \(written.price.id))
+                """, logger: logger)
+            return written
         }
+    }
+
+    /// Removes a manual override: closes it and reinstates the newest price the sources had set
+    /// (if any) as the current version. Audited. False when the model has no manual price.
+    public func removeOverride(provider: String, model: String, by actor: String?, logger: Logger) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            var closed: UUID?
+            for try await id in try await connection.query("""
+                UPDATE prices SET effective_to = now()
+                WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND effective_to IS NULL AND status = 'manual'
+                RETURNING id
+                """, logger: logger).decode(UUID.self) { closed = id }
+            guard let closed else { return false }
+            try await connection.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
+                                    cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
+                                    status, source, provenance, sync_run_id)
+                SELECT provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
+                       cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
+                       status, source, provenance, sync_run_id
+                FROM prices
+                WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND status <> 'manual'
+                ORDER BY effective_from DESC LIMIT 1
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO price_audit (actor, action, provider, model, old_price, new_price)
+                SELECT \(actor), 'override_removed', \(provider), \(model),
+                       (SELECT to_jsonb(p) - 'provenance' FROM prices p WHERE id = \(closed)),
+                       (SELECT to_jsonb(p) - 'provenance' FROM prices p WHERE provider_key = lower(btrim(\(provider)))
+                          AND model_key = lower(btrim(\(model))) AND effective_to IS NULL)
+                """, logger: logger)
+            return true
+        }
+    }
+
+    /// Current prices, optionally filtered, as JSON rows (with provenance) for the API.
+    public func listCurrent(provider: String?, model: String?, status: String?, logger: Logger) async throws -> String {
+        try await jsonText("""
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', id, 'provider', provider, 'model', model, 'status', status, 'source', source, 'set_by', set_by,
+                       'input_per_token', input_per_token::text, 'output_per_token', output_per_token::text,
+                       'cache_read_per_token', cache_read_per_token::text, 'cache_write_per_token', cache_write_per_token::text,
+                       'reasoning_per_token', reasoning_per_token::text, 'batch_input_per_token', batch_input_per_token::text,
+                       'batch_output_per_token', batch_output_per_token::text,
+                       'effective_from', effective_from, 'effective_to', effective_to, 'provenance', provenance, 'sync_run_id', sync_run_id)
+                   ORDER BY p.provider_key, p.model_key), '[]')::text
+            FROM prices p
+            WHERE effective_to IS NULL
+              AND (\(provider)::text IS NULL OR provider_key = lower(btrim(\(provider))))
+              AND (\(model)::text IS NULL OR model_key = lower(btrim(\(model))))
+              AND (\(status)::text IS NULL OR status = \(status))
+            """, logger: logger)
+    }
+
+    public func conflicts(logger: Logger) async throws -> String {
+        try await jsonText("""
+            SELECT coalesce(jsonb_agg(jsonb_build_object('provider', provider_key, 'model', model_key, 'region', nullif(region, ''),
+                                                         'sync_run_id', sync_run_id, 'detected_at', detected_at, 'fields', fields)
+                                      ORDER BY provider_key, model_key), '[]')::text
+            FROM price_conflicts
+            """, logger: logger)
+    }
+
+    public func syncRuns(limit: Int, logger: Logger) async throws -> String {
+        try await jsonText("""
+            SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id DESC), '[]')::text
+            FROM (SELECT * FROM price_sync_runs ORDER BY id DESC LIMIT \(limit)) r
+            """, logger: logger)
+    }
+
+    private func jsonText(_ query: PostgresQuery, logger: Logger) async throws -> String {
+        for try await text in try await client.query(query, logger: logger).decode(String.self) { return text }
+        return "[]"
     }
 
     /// Every version of a model's price, newest first.

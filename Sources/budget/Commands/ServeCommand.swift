@@ -24,16 +24,17 @@ struct ServeCommand: AsyncParsableCommand {
             let report = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
             logger.info("schema ready", metadata: ["applied_now": "\(report.applied.count)", "total": "\(migrations.count)"])
             let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize), backgroundLogger: Logger(label: "BudgetStore"))
+            let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
+            let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port),
                 client: client,
+                priceSync: priceSync,
                 logger: Logger(label: "BudgetAPI")
             )
             var services: [any Service] = [app]
             if let interval = configuration.priceSyncInterval {
-                let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
-                let job = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
-                services.append(PriceSyncService(job: job, interval: interval, logger: Logger(label: "BudgetPricing")))
+                services.append(PriceSyncService(job: priceSync, interval: interval, logger: Logger(label: "BudgetPricing")))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services,

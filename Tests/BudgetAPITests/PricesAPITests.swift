@@ -1,0 +1,73 @@
+import BudgetAPI
+import BudgetPricing
+import BudgetStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite("Prices over HTTP: overrides win until removed (audited), listings, tiers, on-demand sync")
+struct PricesAPITests {
+    @Test func overrideAndItsRemovalReinstateTheSourcesPrice() async throws {
+        let harness = try await APITestHarness.make()
+        // A price the sources had set.
+        try await harness.sql { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, status, source, provenance)
+                VALUES ('openai', 'gpt-4o', 'openai', 'gpt-4o', 0.0000025, 0.00001, 'verified', 'sync', '{"input":[{"source":"litellm"}]}')
+                """)
+        }
+        try await harness.withApp { client in
+            let put = try await client.send(.put, "/api/v1/prices/openai/gpt-4o", #"{"input_per_token":"0.000001","output_per_token":"0.000002"}"#,
+                                            headers: [HTTPField.Name("X-Budget-Actor")!: "alice"])
+            #expect(put.status == .ok)
+            #expect(put.string("status") == "manual")
+            let listed = try await client.send(.get, "/api/v1/prices?provider=OpenAI")
+            #expect(listed.items.count == 1)
+            #expect(listed.items.first?["input_per_token"] as? String == "0.000001")
+            #expect(listed.items.first?["status"] as? String == "manual")
+
+            #expect(try await client.send(.delete, "/api/v1/prices/openai/gpt-4o", headers: [HTTPField.Name("X-Budget-Actor")!: "bob"]).status == .noContent)
+            let current = try await client.send(.get, "/api/v1/prices?provider=openai&model=gpt-4o").items.first
+            #expect(current?["status"] as? String == "verified")
+            #expect(current?["input_per_token"] as? String == "0.0000025")
+            #expect(try await client.send(.delete, "/api/v1/prices/openai/gpt-4o").status == .notFound, "no override left to remove")
+        }
+        #expect(try await harness.scalar("SELECT string_agg(action || ':' || actor, ',' ORDER BY id) FROM price_audit") == "override_set:alice,override_removed:bob")
+        #expect(try await harness.scalar("SELECT count(*)::text FROM prices WHERE provider_key = 'openai'") == "3", "history keeps every version")
+    }
+
+    @Test func modelsAreGroupedIntoRhetorsTiers() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("ollama", "llama3", input: "0", output: "0")
+            try await client.setPrice("openai", "gpt-4o-mini", input: "0.00000015", output: "0.0000006")   // $0.00075 / 1K
+            try await client.setPrice("anthropic", "claude-sonnet-4-5", input: "0.000003", output: "0.000015") // $0.018 / 1K
+            try await client.setPrice("anthropic", "claude-opus-4-1", input: "0.000015", output: "0.000075")   // $0.09 / 1K
+            let tiers = try await client.send(.get, "/api/v1/models/tiers").json
+            func models(_ tier: String) -> [String] { ((tiers[tier] as? [[String: any Sendable]]) ?? []).compactMap { $0["model"] as? String } }
+            #expect(models("free") == ["llama3"])
+            #expect(models("low") == ["gpt-4o-mini"])
+            #expect(models("medium") == ["claude-sonnet-4-5"])
+            #expect(models("high") == ["claude-opus-4-1"])
+            let high = (tiers["high"] as? [[String: any Sendable]])?.first
+            #expect(high?["cost_per_1k_tokens"] as? String == "0.09")
+        }
+    }
+
+    @Test func listingFiltersAreChecked() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let bad = try await client.send(.get, "/api/v1/prices?status=cheap")
+            #expect(bad.status == .badRequest)
+            #expect(bad.field == "status")
+            #expect(try await client.send(.get, "/api/v1/prices/conflicts").items.isEmpty)
+            #expect(try await client.send(.get, "/api/v1/prices/sync-runs").items.isEmpty)
+            let unavailable = try await client.send(.post, "/api/v1/prices/sync")
+            #expect(unavailable.status == .serviceUnavailable, "this app was built without price sources")
+        }
+    }
+}
