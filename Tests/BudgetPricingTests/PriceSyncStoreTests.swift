@@ -125,3 +125,35 @@ struct PriceSyncStoreTests {
         }
     }
 }
+
+@Suite("An admin's model_aliases rows decide names before the built-in rules")
+struct ModelAliasTableTests {
+    @Test func anAliasRowRenamesWhatTheSourcesCallAModel() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = Logger(label: "ModelAliasTableTests")
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                try await client.query("""
+                    INSERT INTO model_aliases (provider, model, canonical_provider, canonical_model, note)
+                    VALUES ('openai', 'gpt-4o', 'openai', 'gpt-4o-house-name', 'test')
+                    """)
+                let sources = [PriceSyncTests.sources(port: port)[0], PriceSyncTests.sources(port: port)[3]]  // litellm, langfuse
+                _ = try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: false, now: Fixture.instant)
+                var models: [String] = []
+                for try await model in try await client.query("SELECT model_key FROM prices WHERE provider_key = 'openai' AND model_key LIKE 'gpt-4o%' ORDER BY 1").decode(String.self) {
+                    models.append(model)
+                }
+                // The row names one spelling (provider "openai", model "gpt-4o"): LiteLLM's entry is
+                // filed under the house name; Langfuse, which names no provider, is not.
+                #expect(models.contains("gpt-4o-house-name"))
+                var provenance = ""
+                for try await text in try await client.query("SELECT provenance::text FROM prices WHERE model_key = 'gpt-4o-house-name'").decode(String.self) {
+                    provenance = text
+                }
+                #expect(provenance.contains("litellm"))
+                #expect(!provenance.contains("langfuse"))
+            }
+        }
+    }
+}

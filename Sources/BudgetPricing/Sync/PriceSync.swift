@@ -53,11 +53,14 @@ public struct PriceSync: Sendable {
     public let sources: [PriceSourceConfig]
     let fetcher: PriceFetcher
     let verifier: PriceVerifier
+    let normaliser: ModelNormaliser
     let logger: Logger
 
-    public init(sources: [PriceSourceConfig], fetcher: PriceFetcher, policy: VerificationPolicy = VerificationPolicy(), logger: Logger) throws {
+    public init(sources: [PriceSourceConfig], fetcher: PriceFetcher, policy: VerificationPolicy = VerificationPolicy(),
+                normaliser: ModelNormaliser = ModelNormaliser(), logger: Logger) throws {
         self.sources = sources.filter(\.enabled)
         self.fetcher = fetcher
+        self.normaliser = normaliser
         self.verifier = try PriceVerifier(sources: sources.map(\.profile), policy: policy)
         self.logger = logger
     }
@@ -84,7 +87,7 @@ public struct PriceSync: Sendable {
         var outcome = SourceOutcome(source: source.name, status: .fetched, observations: 0, skipped: 0, error: nil, validators: [:])
         var documents: [(String, [PriceObservation])] = []
         var notModified = 0
-        let adapter = source.format.adapter(sourceName: source.name, evaluatedAt: now)
+        let adapter = source.format.adapter(sourceName: source.name, evaluatedAt: now, normaliser: normaliser)
         do {
             for document in source.documents {
                 let previous = validators[document.url]

@@ -18,14 +18,12 @@ public struct PriceSyncJob: Sendable {
     let sources: [PriceSourceConfig]
     let fetcher: PriceFetcher
     let repository: PriceSyncRepository
-    let normaliser: ModelNormaliser
     let logger: Logger
 
     public init(sources: [PriceSourceConfig], client: PostgresClient, fetcher: PriceFetcher = PriceFetcher(), logger: Logger) {
         self.sources = sources
         self.fetcher = fetcher
         self.repository = PriceSyncRepository(client: client)
-        self.normaliser = ModelNormaliser()
         self.logger = logger
     }
 
@@ -36,15 +34,25 @@ public struct PriceSyncJob: Sendable {
         }
     }
 
+    /// The built-in normalisation with the admin's rows of `model_aliases` on top.
+    private func normaliser() async throws -> ModelNormaliser {
+        let rows = try await repository.aliases(logger: logger).map { row in
+            ModelAliasRow(provider: row.provider, model: row.model, canonicalProvider: row.canonicalProvider,
+                          canonicalModel: row.canonicalModel, note: row.note ?? "model_aliases")
+        }
+        return ModelNormaliser(aliases: try ModelAliases.builtIn.merging(rows))
+    }
+
     private func runLocked(dryRun: Bool, now: Date) async throws -> PriceSyncSummary {
+        let normaliser = try await normaliser()
         var current: [CanonicalModelKey: CurrentPrice] = [:]
         for version in try await repository.currentVersions(logger: logger) {
             let prices = PriceSet(input: version.input, output: version.output, cacheRead: version.cacheRead, cacheWrite: version.cacheWrite,
                                   reasoning: version.reasoning, batchInput: version.batchInput, batchOutput: version.batchOutput)
             current[CanonicalModelKey(provider: version.provider, model: version.model)] = CurrentPrice(prices: prices, status: version.status)
         }
-        let (validators, cached) = try await previousDocuments()
-        let sync = try PriceSync(sources: sources, fetcher: fetcher, logger: logger)
+        let (validators, cached) = try await previousDocuments(normaliser: normaliser)
+        let sync = try PriceSync(sources: sources, fetcher: fetcher, normaliser: normaliser, logger: logger)
         let report = try await sync.run(current: current.mapValues(\.prices), validators: validators, cached: cached, now: now)
         let plan = PriceUpdatePlan.make(results: report.results, current: current)
 
@@ -69,7 +77,7 @@ public struct PriceSyncJob: Sendable {
     }
 
     /// What the sources said last time, for documents that may now answer 304 Not Modified.
-    private func previousDocuments() async throws -> ([String: Validators], [String: [PriceObservation]]) {
+    private func previousDocuments(normaliser: ModelNormaliser) async throws -> ([String: Validators], [String: [PriceObservation]]) {
         var validators: [String: Validators] = [:]
         for (_, text) in try await repository.validators(logger: logger) {
             let stored = try JSONDecoder().decode([String: StoredValidators].self, from: Data(text.utf8))

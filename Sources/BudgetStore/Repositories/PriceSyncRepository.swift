@@ -71,6 +71,25 @@ public struct PriceSyncRepository: Sendable {
         return versions
     }
 
+    public struct AliasRow: Sendable {
+        public var provider: String
+        public var model: String
+        public var canonicalProvider: String
+        public var canonicalModel: String
+        public var note: String?
+    }
+
+    /// The admin's extra names (`model_aliases`).
+    public func aliases(logger: Logger) async throws -> [AliasRow] {
+        var rows: [AliasRow] = []
+        for try await (provider, model, canonicalProvider, canonicalModel, note) in try await client.query(
+            "SELECT provider, model, canonical_provider, canonical_model, note FROM model_aliases ORDER BY provider, model", logger: logger
+        ).decode((String, String, String, String, String?).self) {
+            rows.append(AliasRow(provider: provider, model: model, canonicalProvider: canonicalProvider, canonicalModel: canonicalModel, note: note))
+        }
+        return rows
+    }
+
     /// The ETag/Last-Modified seen per document URL, as JSON objects keyed by URL.
     public func validators(logger: Logger) async throws -> [String: String] {
         var result: [String: String] = [:]
