@@ -157,3 +157,44 @@ struct ModelAliasTableTests {
         }
     }
 }
+
+@Suite("The bundled catalogue prices a fresh install before its first sync")
+struct BundledCatalogueTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sql/seed/price-catalogue.json")
+
+    @Test func theBundledFileIsACatalogueWithProvenance() throws {
+        let catalogue = try JSONDecoder().decode(PriceCatalogue.self, from: Data(contentsOf: Self.file))
+        #expect(catalogue.prices.count > 1000)
+        let gpt4o = try #require(catalogue.prices.first { $0.provider == "openai" && $0.model == "gpt-4o" })
+        #expect(gpt4o.prices["input"] == "0.0000025")
+        #expect(gpt4o.prices["output"] == "0.00001")
+        #expect(gpt4o.status == "verified")
+        #expect((gpt4o.provenance["input"]?.count ?? 0) >= 2)
+        #expect(catalogue.prices.allSatisfy { $0.prices["input"] != nil && $0.prices["output"] != nil })
+    }
+
+    @Test func seedingFillsAnEmptyPriceTableOnceAndNeverOverwrites() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = Logger(label: "BundledCatalogueTests")
+        let catalogue = try JSONDecoder().decode(PriceCatalogue.self, from: Data(contentsOf: Self.file))
+        let entries = String(decoding: try JSONEncoder().encode(catalogue.prices), as: UTF8.self)
+        try await withClient(endpoint) { client in
+            let repository = PriceRepository(client: client)
+            #expect(try await repository.seedIfEmpty(catalogueEntries: entries, logger: logger) == catalogue.prices.count)
+            #expect(try await repository.seedIfEmpty(catalogueEntries: entries, logger: logger) == 0)
+            var input = ""
+            for try await text in try await client.query("SELECT input_per_token::text FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o'").decode(String.self) {
+                input = text
+            }
+            #expect(input == "0.0000025")
+        }
+        // A database that already has a price (here a manual one) is left alone.
+        let other = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(other) { client in
+            let repository = PriceRepository(client: client)
+            _ = try await repository.setManual(provider: "p", model: "m", input: 1, output: 1, cacheRead: nil, cacheWrite: nil, reasoning: nil, by: nil, logger: logger)
+            #expect(try await repository.seedIfEmpty(catalogueEntries: entries, logger: logger) == 0)
+        }
+    }
+}

@@ -97,6 +97,32 @@ public struct PriceRepository: Sendable {
         }
     }
 
+    /// Loads the bundled catalogue (JSON entries `{provider, model, status, prices:{field: "decimal"},
+    /// provenance}`) when no price exists at all; returns how many versions it wrote.
+    public func seedIfEmpty(catalogueEntries json: String, logger: Logger) async throws -> Int {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("LOCK TABLE prices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            var written = 0
+            for try await count in try await connection.query("""
+                WITH inserted AS (
+                    INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
+                                        cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
+                                        status, source, provenance)
+                    SELECT e.provider, e.model, lower(btrim(e.provider)), lower(btrim(e.model)),
+                           (e.prices->>'input')::numeric, (e.prices->>'output')::numeric, (e.prices->>'cache_read')::numeric,
+                           (e.prices->>'cache_write')::numeric, (e.prices->>'reasoning')::numeric,
+                           (e.prices->>'batch_input')::numeric, (e.prices->>'batch_output')::numeric,
+                           e.status, 'bundle', coalesce(e.provenance, '{}')
+                    FROM jsonb_to_recordset(\(json)::jsonb) AS e(provider text, model text, status text, prices jsonb, provenance jsonb)
+                    WHERE NOT EXISTS (SELECT 1 FROM prices)
+                    RETURNING 1
+                )
+                SELECT count(*)::int FROM inserted
+                """, logger: logger).decode(Int.self) { written = count }
+            return written
+        }
+    }
+
     /// Current prices, optionally filtered, as JSON rows (with provenance) for the API.
     public func listCurrent(provider: String?, model: String?, status: String?, logger: Logger) async throws -> String {
         try await jsonText("""

@@ -10,7 +10,7 @@ struct PricesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prices",
         abstract: "Keep model prices current from the public catalogues (LiteLLM, llm-prices, genai-prices, Langfuse, Portkey, OpenRouter).",
-        subcommands: [Sync.self, Sources.self]
+        subcommands: [Sync.self, Sources.self, Bundle.self]
     )
 
     struct Sync: AsyncParsableCommand {
@@ -89,5 +89,30 @@ enum PriceSyncReportText {
             lines.append("  conflict \(conflict.key): " + parts.joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension PricesCommand {
+    struct Bundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bundle",
+            abstract: "Generate the offline price catalogue (sql/seed/price-catalogue.json) from the price sources, with provenance.",
+            discussion: "`budget serve` loads it into an empty price table at start-up, so pricing works before the first sync."
+        )
+
+        @Option(help: "Where to write the catalogue.") var out = "sql/seed/price-catalogue.json"
+        @Option(help: "Where the data came from, recorded in the catalogue (e.g. which snapshots were served).") var note: String?
+
+        func run() async throws {
+            let context = try CommandContext.make()
+            let sources = try PriceSourceConfig.load(file: context.configuration.priceSourcesFile)
+            let catalogue = try await PriceCatalogue.generate(sources: sources, note: note, logger: context.logger)
+            let url = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try catalogue.encoded().write(to: url)
+            let failed = catalogue.sources.filter { $0.status == "failed" }.map(\.name)
+            let failures = failed.isEmpty ? "." : " (failed: " + failed.joined(separator: ", ") + ")."
+            print("Wrote \(catalogue.prices.count) prices from \(catalogue.sources.count - failed.count) sources to \(out)" + failures)
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BudgetAPI
 import BudgetPricing
 import BudgetStore
+import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -23,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await context.withDatabase { endpoint in
             let report = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
             logger.info("schema ready", metadata: ["applied_now": "\(report.applied.count)", "total": "\(migrations.count)"])
+            try await seedPrices(endpoint: endpoint, context: context)
             let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize), backgroundLogger: Logger(label: "BudgetStore"))
             let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
@@ -44,6 +46,26 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("Budget listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
             try await group.run()
             logger.info("Budget stopped")
+        }
+    }
+
+    /// A fresh install prices usage from the bundled catalogue until its first sync.
+    private func seedPrices(endpoint: DatabaseEndpoint, context: CommandContext) async throws {
+        let file = try SQLDirectory.locate(override: context.configuration.sqlDirectory).appendingPathComponent("seed/price-catalogue.json")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            context.logger.notice("no bundled price catalogue found", metadata: ["path": "\(file.path)"])
+            return
+        }
+        let catalogue = try JSONDecoder().decode(PriceCatalogue.self, from: Data(contentsOf: file))
+        let entries = String(decoding: try JSONEncoder().encode(catalogue.prices), as: UTF8.self)
+        let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 1))
+        let written = try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask { await client.run(); return nil }
+            defer { group.cancelAll() }
+            return try await PriceRepository(client: client).seedIfEmpty(catalogueEntries: entries, logger: context.logger)
+        }
+        if written > 0 {
+            context.logger.info("loaded the bundled price catalogue", metadata: ["prices": "\(written)", "generated_at": "\(catalogue.generatedAt)"])
         }
     }
 }
