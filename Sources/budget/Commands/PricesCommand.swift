@@ -10,7 +10,7 @@ struct PricesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prices",
         abstract: "Keep model prices current from the public catalogues (LiteLLM, llm-prices, genai-prices, Langfuse, Portkey, OpenRouter).",
-        subcommands: [Sync.self, Sources.self, Bundle.self]
+        subcommands: [Sync.self, Sources.self, Bundle.self, List.self, Show.self, Conflicts.self, Override.self]
     )
 
     struct Sync: AsyncParsableCommand {
