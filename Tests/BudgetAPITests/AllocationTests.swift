@@ -122,10 +122,14 @@ struct AllocationTests {
         try await harness.withApp { client in
             let budget = try await client.makeBudget()
             _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"1"}"#)
-            let body = #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.6"},"ttl_seconds":1}"#
+            let body = #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.6"},"ttl_seconds":600}"#
             let id = try #require(try await client.send(.post, "/api/v1/allocations", body).string("id"))
             // A second 0.6 does not fit while the first is reserved…
             #expect(try await client.send(.post, "/api/v1/allocations", body).status == .tooManyRequests)
+            // The TTL runs out (moved into the past here rather than waited for, so load cannot race it).
+            try await harness.sql { sql in
+                try await sql.query("UPDATE allocations SET expires_at = now() - interval '1 second' WHERE id = \(UUID(uuidString: id)!)")
+            }
             // …and fits once the sweeper released the expired reservation.
             var reserved: String?
             for _ in 0..<50 {
