@@ -71,3 +71,24 @@ struct PricesAPITests {
         }
     }
 }
+
+@Suite("A caller's spelling of a model finds the price stored under its canonical name")
+struct PriceNamingTests {
+    @Test func dotsVersusDashesAndProviderPrefixesFindTheSamePrice() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("anthropic", "claude-3-5-sonnet", input: "0.000003", output: "0.000015")
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"10"}"#)
+            for model in ["claude-3.5-sonnet", "anthropic/claude-3-5-sonnet"] {
+                let reply = try await client.send(.post, "/api/v1/allocations",
+                    #"{"scope":{"provider":"Anthropic","model":"\#(model)"},"estimate":{"input_tokens":1000,"max_output_tokens":1000}}"#)
+                #expect(reply.status == .created, "\(model): \(reply.text)")
+                #expect(reply.string("reserved_cost_usd") == "0.018", "\(model)")
+            }
+            let unknown = try await client.send(.post, "/api/v1/allocations",
+                #"{"scope":{"provider":"anthropic","model":"claude-9-imaginary"},"estimate":{"input_tokens":1000}}"#)
+            #expect(unknown.code == "price_unknown", "an unknown model is still not free")
+        }
+    }
+}

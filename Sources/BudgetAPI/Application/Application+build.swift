@@ -1,4 +1,5 @@
 // Builds the HTTP application; `budget serve` and the tests call the same builder.
+import BudgetCore
 import BudgetPricing
 import BudgetStore
 import Hummingbird
@@ -30,7 +31,7 @@ public func buildApplication(
     priceSync: PriceSyncJob? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let engine = BudgetEngine(client: client, logger: logger)
+    let engine = BudgetEngine(client: client, logger: logger, naming: .canonical(ModelNormaliser()))
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout)
     return Application(
         router: router,
@@ -53,4 +54,14 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     UsageController(engine: engine).addRoutes(to: api)
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
     return router
+}
+
+extension PriceNaming {
+    /// Callers' names through the price sources' normaliser (regional variants are not priced).
+    static func canonical(_ normaliser: ModelNormaliser) -> PriceNaming {
+        PriceNaming { provider, model in
+            guard let canonical = try? normaliser.canonical(provider: provider, model: model), canonical.key.region == nil else { return nil }
+            return PriceKey(provider: canonical.key.provider, model: canonical.key.model)
+        }
+    }
 }

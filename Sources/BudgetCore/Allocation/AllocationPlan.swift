@@ -42,8 +42,9 @@ public enum PlanningError: Error, Equatable, Sendable {
 }
 
 public enum AllocationPlanner {
-    public static func plan(scope: Scope, estimate: Estimate, catalog: LimitCatalog, at instant: Date) throws(PlanningError) -> AllocationPlan {
-        let price = catalog.price(provider: scope.provider, model: scope.model)
+    public static func plan(scope: Scope, estimate: Estimate, catalog: LimitCatalog, at instant: Date,
+                            naming: PriceNaming = .exact) throws(PlanningError) -> AllocationPlan {
+        let price = catalog.price(provider: scope.provider, model: scope.model, naming: naming)
         let cost = estimate.costUSD ?? price.map {
             CostCalculator.estimate(inputTokens: estimate.inputTokens, maxOutputTokens: estimate.maxOutputTokens, at: $0)
         }

@@ -42,10 +42,25 @@ public struct LimitCatalog: Sendable {
         .sorted { ($0.budget.name, $0.limit.id.uuidString) < ($1.budget.name, $1.limit.id.uuidString) }
     }
 
-    public func price(provider: String?, model: String?) -> Price? {
-        guard let provider = Scope.key(provider), let model = Scope.key(model) else { return nil }
-        return prices[PriceKey(provider: provider, model: model)]
+    /// The price for a caller's provider and model: under their exact keys, else under the
+    /// canonical name `naming` gives them (so `claude-3.5-sonnet` finds `claude-3-5-sonnet`).
+    public func price(provider: String?, model: String?, naming: PriceNaming = .exact) -> Price? {
+        guard let providerKey = Scope.key(provider), let modelKey = Scope.key(model) else { return nil }
+        if let price = prices[PriceKey(provider: providerKey, model: modelKey)] { return price }
+        return naming.canonical(provider, modelKey).flatMap { prices[$0] }
     }
+}
+
+/// How callers' model names map to the canonical names prices are stored under. BudgetCore only
+/// knows exact keys; the pricing module supplies its normaliser.
+public struct PriceNaming: Sendable {
+    let canonical: @Sendable (_ provider: String?, _ model: String) -> PriceKey?
+
+    public init(_ canonical: @escaping @Sendable (_ provider: String?, _ model: String) -> PriceKey?) {
+        self.canonical = canonical
+    }
+
+    public static let exact = PriceNaming { _, _ in nil }
 }
 
 /// Provider and model keys (trimmed, lower-cased) that identify a price.

@@ -9,11 +9,13 @@ public struct BudgetEngine: Sendable {
     public let catalog: CatalogCache
     let repository: EngineRepository
     let clock: @Sendable () -> Date
+    let naming: PriceNaming
     let recentAllocations = AllocationScopeCache()
 
-    public init(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(client: PostgresClient, logger: Logger, naming: PriceNaming = .exact, clock: @escaping @Sendable () -> Date = Date.init) {
         self.catalog = CatalogCache(repository: CatalogRepository(client: client), logger: logger)
         self.repository = EngineRepository(client: client)
+        self.naming = naming
         self.clock = clock
     }
 
@@ -74,7 +76,7 @@ public struct BudgetEngine: Sendable {
     public func allocate(_ request: AllocationRequest, idempotencyKey: String?, requestHash: String, logger: Logger) async throws -> AllocateOutcome {
         let now = clock()
         return try await withFreshCatalog(logger: logger) { catalog in
-            let plan = try AllocationPlanner.plan(scope: request.scope, estimate: request.estimate, catalog: catalog, at: now)
+            let plan = try AllocationPlanner.plan(scope: request.scope, estimate: request.estimate, catalog: catalog, at: now, naming: naming)
             let row = AllocationRow(
                 id: UUID(), scope: request.scope, priority: request.priority, reservedCostUSD: plan.estimatedCost,
                 reservedTokens: plan.estimatedTokens, priceID: plan.price?.id,
@@ -105,7 +107,7 @@ public struct BudgetEngine: Sendable {
     public func check(scope: Scope, estimate: Estimate, priority: Priority, logger: Logger) async throws -> CheckResult {
         let now = clock()
         let catalog = try await self.catalog.current()
-        let plan = try AllocationPlanner.plan(scope: scope, estimate: estimate, catalog: catalog, at: now)
+        let plan = try AllocationPlanner.plan(scope: scope, estimate: estimate, catalog: catalog, at: now, naming: naming)
         let specs = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }
         let states = try await repository.states(of: specs, logger: logger)
         var evaluated: [(state: LimitState, request: Decimal)] = []
@@ -186,7 +188,7 @@ public struct BudgetEngine: Sendable {
     /// its spend counts against at the time it occurred.
     func ledgerRecord(for input: UsageInput, allocationID: UUID?, catalog: LimitCatalog, now: Date) -> LedgerRecord {
         let occurredAt = input.occurredAt ?? now
-        let price = catalog.price(provider: input.scope.provider, model: input.scope.model)
+        let price = catalog.price(provider: input.scope.provider, model: input.scope.model, naming: naming)
         let cost: Decimal?
         let status: PricingStatus
         if let stated = input.costUSD {
