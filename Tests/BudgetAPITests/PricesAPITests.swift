@@ -1,4 +1,5 @@
 import BudgetAPI
+import BudgetCore
 import BudgetPricing
 import BudgetStore
 import Foundation
@@ -89,6 +90,44 @@ struct PriceNamingTests {
             let unknown = try await client.send(.post, "/api/v1/allocations",
                 #"{"scope":{"provider":"anthropic","model":"claude-9-imaginary"},"estimate":{"input_tokens":1000}}"#)
             #expect(unknown.code == "price_unknown", "an unknown model is still not free")
+        }
+    }
+}
+
+@Suite("Repricing prices unpriced usage once and counts it in its dollar limits")
+struct RepriceTests {
+    @Test func unpricedUsageIsPricedOnceAndCounted() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"100","policy":"warn"}"#)
+            for tokens in [1000, 2000] {
+                let reply = try await client.send(.post, "/api/v1/usage",
+                    #"{"occurred_at":"2026-11-20T10:00:00Z","scope":{"provider":"newco","model":"nova-1"},"usage":{"input_tokens":\#(tokens),"output_tokens":500}}"#)
+                #expect(reply.string("pricing_status") == "unpriced")
+            }
+            // A dollar limit cannot count what has no price yet.
+            #expect(try await client.send(.get, "/api/v1/status").items.first?["spent"] as? String == "0")
+            try await client.setPrice("newco", "nova-1", input: "0.000001", output: "0.000004")
+        }
+        let from = try #require(InstantFormat.parse("2026-11-01T00:00:00Z")), to = try #require(InstantFormat.parse("2026-12-01T00:00:00Z"))
+        try await harness.sql { client in
+            let engine = BudgetEngine(client: client, logger: Logger(label: "RepriceTests"), naming: .canonicalNames)
+            let dry = try await engine.reprice(from: from, to: to, dryRun: true, logger: Logger(label: "RepriceTests"))
+            #expect(dry.repriced == 2)
+            var unpriced = 0
+            for try await count in try await client.query("SELECT count(*)::int FROM usage_records WHERE pricing_status = 'unpriced'").decode(Int.self) { unpriced = count }
+            #expect(unpriced == 2, "a dry run changes nothing")
+
+            let report = try await engine.reprice(from: from, to: to, dryRun: false, logger: Logger(label: "RepriceTests"))
+            #expect(report.repriced == 2)
+            // 1000 × 0.000001 + 500 × 0.000004 = 0.003;  2000 × 0.000001 + 500 × 0.000004 = 0.004
+            #expect(report.totalCost == Decimal(string: "0.007"))
+            let again = try await engine.reprice(from: from, to: to, dryRun: false, logger: Logger(label: "RepriceTests"))
+            #expect(again.repriced == 0, "records are repriced once")
+            var spent = ""
+            for try await value in try await client.query("SELECT spent::text FROM limit_windows").decode(String.self) { spent = value }
+            #expect(Decimal(string: spent) == Decimal(string: "0.007"))
         }
     }
 }

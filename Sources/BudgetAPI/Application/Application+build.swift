@@ -31,7 +31,7 @@ public func buildApplication(
     priceSync: PriceSyncJob? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let engine = BudgetEngine(client: client, logger: logger, naming: .canonical(ModelNormaliser()))
+    let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout)
     return Application(
         router: router,
@@ -58,8 +58,9 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
 
 extension PriceNaming {
     /// Callers' names through the price sources' normaliser (regional variants are not priced).
-    static func canonical(_ normaliser: ModelNormaliser) -> PriceNaming {
-        PriceNaming { provider, model in
+    public static var canonicalNames: PriceNaming {
+        let normaliser = ModelNormaliser()
+        return PriceNaming { provider, model in
             guard let canonical = try? normaliser.canonical(provider: provider, model: model), canonical.key.region == nil else { return nil }
             return PriceKey(provider: canonical.key.provider, model: canonical.key.model)
         }

@@ -29,6 +29,10 @@ public struct UsageQuery: Sendable {
     /// Keyset cursor: the (occurred_at in microseconds since 1970, id) of the last record of the previous page.
     public var after: (Int64, UUID)?
     public var limit: Int
+    /// Only rows recorded as `unpriced`.
+    public var onlyUnpriced = false
+    /// Oldest first (the cursor then moves forward in time).
+    public var oldestFirst = false
 
     public init(from: Date? = nil, to: Date? = nil, component: String? = nil, provider: String? = nil, model: String? = nil, after: (Int64, UUID)? = nil, limit: Int = 100) {
         self.from = from
@@ -64,24 +68,47 @@ extension EngineRepository {
         return nil
     }
 
-    /// Ledger rows, newest first, one page, each with its keyset position (exact microseconds).
+    /// Ledger rows, one page (newest first, or oldest first for repricing), each with its keyset
+    /// position (exact microseconds). Two statements rather than one with a computed ORDER BY, so
+    /// that each can walk the (occurred_at, id) index.
     public func usage(_ query: UsageQuery, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
-        let rows = try await client.query("""
-            SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
-                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                   cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
-                   (extract(epoch FROM occurred_at) * 1000000)::bigint
-            FROM usage_records
-            WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
-              AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
-              AND (\(query.component)::text IS NULL OR component = \(query.component))
-              AND (\(query.provider)::text IS NULL OR provider_key = lower(btrim(\(query.provider))))
-              AND (\(query.model)::text IS NULL OR model_key = lower(btrim(\(query.model))))
-              AND (\(query.after?.0)::bigint IS NULL
-                   OR (occurred_at, id) < (timestamptz 'epoch' + \(query.after?.0)::bigint * interval '1 microsecond', \(query.after?.1)))
-            ORDER BY occurred_at DESC, id DESC
-            LIMIT \(query.limit)
-            """, logger: logger)
+        let afterMicros = query.after?.0
+        let afterID = query.after?.1
+        let rows: PostgresRowSequence
+        if query.oldestFirst {
+            rows = try await client.query("""
+                SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
+                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                       cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
+                       (extract(epoch FROM occurred_at) * 1000000)::bigint
+                FROM usage_records
+                WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
+                  AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
+                  AND (NOT \(query.onlyUnpriced) OR pricing_status = 'unpriced')
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (occurred_at, id) > (timestamptz 'epoch' + \(afterMicros)::bigint * interval '1 microsecond', \(afterID)))
+                ORDER BY occurred_at, id
+                LIMIT \(query.limit)
+                """, logger: logger)
+        } else {
+            rows = try await client.query("""
+                SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
+                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                       cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
+                       (extract(epoch FROM occurred_at) * 1000000)::bigint
+                FROM usage_records
+                WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
+                  AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
+                  AND (\(query.component)::text IS NULL OR component = \(query.component))
+                  AND (\(query.provider)::text IS NULL OR provider_key = lower(btrim(\(query.provider))))
+                  AND (\(query.model)::text IS NULL OR model_key = lower(btrim(\(query.model))))
+                  AND (NOT \(query.onlyUnpriced) OR pricing_status = 'unpriced')
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (occurred_at, id) < (timestamptz 'epoch' + \(afterMicros)::bigint * interval '1 microsecond', \(afterID)))
+                ORDER BY occurred_at DESC, id DESC
+                LIMIT \(query.limit)
+                """, logger: logger)
+        }
         var records: [(record: LedgerRecord, position: Int64)] = []
         for try await row in rows {
             let (id, occurred, component, provider, model, taskType, tier, tags, session, task,

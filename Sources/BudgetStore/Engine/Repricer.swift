@@ -1,0 +1,100 @@
+// Repricing unpriced usage: each record is priced with the current price of its model (exact
+// cost), and the dollar windows of the limits it counts against receive that spend.
+import BudgetCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct RepriceReport: Sendable {
+    public struct Line: Sendable, Hashable {
+        public var provider: String
+        public var model: String
+        public var records: Int
+        public var cost: Decimal
+    }
+
+    public var examined = 0
+    public var repriced = 0
+    /// Unpriced records whose model still has no price.
+    public var stillUnpriced = 0
+    public var lines: [Line] = []
+    public var totalCost: Decimal { lines.reduce(0) { $0 + $1.cost } }
+}
+
+extension BudgetEngine {
+    /// Prices the unpriced records that occurred in [from, to). With `dryRun`, only reports.
+    public func reprice(from: Date, to: Date, dryRun: Bool, logger: Logger) async throws -> RepriceReport {
+        var report = RepriceReport()
+        var totals: [String: RepriceReport.Line] = [:]
+        var after: (Int64, UUID)?
+        while true {
+            let page = try await repository.unpriced(from: from, to: to, after: after, limit: 1000, logger: logger)
+            guard let last = page.last else { break }
+            after = (last.position, last.record.id)
+            report.examined += page.count
+            // Ids actually repriced, with the cost each was given.
+            let outcome: [UUID: Decimal] = try await withCatalog { catalog in
+                var records: [LedgerRecord] = []
+                var costs: [UUID: Decimal] = [:]
+                for (record, _) in page {
+                    guard let price = catalog.price(provider: record.scope.provider, model: record.scope.model, naming: naming) else { continue }
+                    var priced = record
+                    let cost = CostCalculator.cost(of: record.usage, at: price)
+                    priced.costUSD = cost.plainText
+                    priced.priceID = price.id
+                    priced.windows = catalog.applicableLimits(for: record.scope, at: record.occurredAt)
+                        .filter { $0.limit.metric == .costUSD }
+                        .map { WindowSpec($0, request: cost) }
+                    records.append(priced)
+                    costs[record.id] = cost
+                }
+                if dryRun || records.isEmpty { return costs }
+                guard let done = try await repository.reprice(records, generation: catalog.generation, logger: logger) else { return nil }
+                return costs.filter { done.contains($0.key) }
+            }
+            for (record, _) in page {
+                guard let cost = outcome[record.id] else { report.stillUnpriced += 1; continue }
+                let key = "\(record.scope.provider ?? "")/\(record.scope.model ?? "")"
+                var line = totals[key] ?? .init(provider: record.scope.provider ?? "", model: record.scope.model ?? "", records: 0, cost: 0)
+                line.records += 1
+                line.cost += cost
+                totals[key] = line
+                report.repriced += 1
+            }
+        }
+        report.lines = totals.values.sorted { ($0.provider, $0.model) < ($1.provider, $1.model) }
+        return report
+    }
+
+    /// Runs `body` with the current catalog, reloading and retrying when it was stale (nil).
+    private func withCatalog<T>(_ body: (LimitCatalog) async throws -> T?) async throws -> T {
+        var catalog = try await self.catalog.current()
+        for _ in 0..<5 {
+            if let result = try await body(catalog) { return result }
+            catalog = try await self.catalog.reload(ifOlderThan: catalog.generation + 1)
+        }
+        throw StoreError(.staleCatalog, "the catalog kept changing while repricing")
+    }
+}
+
+extension EngineRepository {
+    /// Unpriced ledger rows in [from, to), oldest first, one page.
+    func unpriced(from: Date, to: Date, after: (Int64, UUID)?, limit: Int, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
+        var query = UsageQuery(from: from, to: to, limit: limit)
+        query.onlyUnpriced = true
+        query.oldestFirst = true
+        query.after = after
+        return try await usage(query, logger: logger)
+    }
+
+    /// Returns the ids actually repriced, or nil when the catalog was stale.
+    func reprice(_ records: [LedgerRecord], generation: Int64, logger: Logger) async throws -> [UUID]? {
+        let rows = try await client.query("SELECT budget_reprice(\(try EngineJSON.encode(records))::jsonb, \(generation))::text", logger: logger)
+        for try await text in rows.decode(String.self) {
+            struct Result: Decodable { var outcome: String; var ids: [UUID]? }
+            let result = try JSONDecoder().decode(Result.self, from: Data(text.utf8))
+            return result.outcome == "stale" ? nil : (result.ids ?? [])
+        }
+        throw StoreError(.corrupt, "budget_reprice returned no row")
+    }
+}

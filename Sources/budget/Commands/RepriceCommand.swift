@@ -1,0 +1,42 @@
+// `budget reprice`: price usage that was recorded as unpriced, now that prices are known.
+import ArgumentParser
+import BudgetAPI
+import BudgetCore
+import BudgetStore
+import Foundation
+import Logging
+import PostgresNIO
+
+struct RepriceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reprice",
+        abstract: "Price unpriced usage records with the models' current prices, and count them in their dollar limits.",
+        discussion: "Each record is repriced once, however often this runs. Uses BUDGET_DATABASE_URL or the private PostgreSQL."
+    )
+
+    @Option(help: "Start of the range (ISO 8601, inclusive).") var from: String
+    @Option(help: "End of the range (ISO 8601, exclusive).") var to: String
+    @Flag(help: "Report what would be repriced without changing anything.") var dryRun = false
+
+    func run() async throws {
+        guard let start = InstantFormat.parse(from) else { throw ValidationError("--from must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z") }
+        guard let end = InstantFormat.parse(to), end > start else { throw ValidationError("--to must be an ISO 8601 time after --from") }
+        let context = try CommandContext.make()
+        let migrations = try context.migrations()
+        let report = try await context.withDatabase { endpoint in
+            _ = try await MigrationRunner(migrations: migrations, logger: context.logger).run(on: endpoint)
+            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 2))
+            return try await withThrowingTaskGroup(of: RepriceReport?.self) { group in
+                group.addTask { await client.run(); return nil }
+                defer { group.cancelAll() }
+                let engine = BudgetEngine(client: client, logger: context.logger, naming: .canonicalNames)
+                return try await engine.reprice(from: start, to: end, dryRun: dryRun, logger: context.logger)
+            }
+        }
+        print("\(dryRun ? "Would reprice" : "Repriced") \(report.repriced) of \(report.examined) unpriced record(s); \(report.stillUnpriced) still have no price.")
+        for line in report.lines {
+            print("  \(line.provider)/\(line.model): \(line.records) record(s), \(line.cost.plainText) USD")
+        }
+        if !report.lines.isEmpty { print("  total: \(report.totalCost.plainText) USD") }
+    }
+}
