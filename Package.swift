@@ -47,6 +47,7 @@ let package = Package(
         .target(
             name: "BudgetPricing",
             dependencies: [
+                "BudgetCore",
                 "BudgetStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -131,3 +131,26 @@ struct RepriceTests {
         }
     }
 }
+
+@Suite("Usage is priced with the long-context tier and batch prices it falls under")
+struct TierAndBatchUsageTests {
+    @Test func tierAndBatchPricesReachTheLedger() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.sql { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token,
+                                    batch_input_per_token, batch_output_per_token, status, source, context_tiers)
+                VALUES ('google', 'gemini-2.5-pro', 'google', 'gemini-2.5-pro', 0.00000125, 0.00001, 0.000000625, 0.000005, 'verified', 'sync',
+                        '[{"threshold_tokens": 200000, "input": "0.0000025", "output": "0.000015"}]')
+                """)
+        }
+        try await harness.withApp { client in
+            let long = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"google","model":"gemini-2.5-pro"},"usage":{"input_tokens":250000,"output_tokens":1000}}"#)
+            #expect(long.string("cost_usd") == "0.64")      // 250000 × 0.0000025 + 1000 × 0.000015
+            let batch = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"google","model":"gemini-2.5-pro"},"usage":{"input_tokens":1000,"output_tokens":1000},"batch":true}"#)
+            #expect(batch.string("cost_usd") == "0.005625")  // 1000 × 0.000000625 + 1000 × 0.000005
+            let plain = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"google","model":"gemini-2.5-pro"},"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
+            #expect(plain.string("cost_usd") == "0.01125")
+        }
+    }
+}

@@ -103,15 +103,16 @@ struct CommitBody: Decodable {
     var occurredAt: Date?
     var requestID: String?
     var metadata: JSONValue?
+    var batch: Bool?
     enum CodingKeys: String, CodingKey {
-        case usage, provider, model, metadata, costUSD = "cost_usd", occurredAt = "occurred_at", requestID = "request_id"
+        case usage, provider, model, metadata, batch, costUSD = "cost_usd", occurredAt = "occurred_at", requestID = "request_id"
     }
 
     func input() throws -> BudgetEngine.CommitInput {
         guard let usage else { throw APIError.badRequest("usage is required", field: "usage") }
         if let cost = costUSD?.value, cost < 0 { throw APIError.badRequest("cost_usd must not be negative", field: "cost_usd") }
         return BudgetEngine.CommitInput(usage: try usage.usage(field: "usage"), provider: provider, model: model, costUSD: costUSD?.value,
-                                        occurredAt: occurredAt, requestID: requestID, metadata: try validMetadata(metadata))
+                                        occurredAt: occurredAt, requestID: requestID, metadata: try validMetadata(metadata), batch: batch ?? false)
     }
 }
 
@@ -123,7 +124,8 @@ struct UsageRecordBody: Decodable {
     var costUSD: DecimalInput?
     var requestID: String?
     var metadata: JSONValue?
-    enum CodingKeys: String, CodingKey { case scope, usage, metadata, occurredAt = "occurred_at", costUSD = "cost_usd", requestID = "request_id" }
+    var batch: Bool?
+    enum CodingKeys: String, CodingKey { case scope, usage, metadata, batch, occurredAt = "occurred_at", costUSD = "cost_usd", requestID = "request_id" }
 
     func input(field prefix: String) throws -> BudgetEngine.UsageInput {
         let at = prefix.isEmpty ? "" : prefix + "."
@@ -131,7 +133,8 @@ struct UsageRecordBody: Decodable {
         guard let usage else { throw APIError.badRequest("\(at)usage is required", field: "\(at)usage") }
         if let cost = costUSD?.value, cost < 0 { throw APIError.badRequest("\(at)cost_usd must not be negative", field: "\(at)cost_usd") }
         return BudgetEngine.UsageInput(occurredAt: occurredAt, scope: try scope.scope(), usage: try usage.usage(field: "\(at)usage"),
-                                       costUSD: costUSD?.value, requestID: requestID, metadata: try validMetadata(metadata, field: "\(at)metadata"))
+                                       costUSD: costUSD?.value, requestID: requestID, metadata: try validMetadata(metadata, field: "\(at)metadata"),
+                                       batch: batch ?? false)
     }
 }
 

@@ -11,10 +11,16 @@ public struct Price: Sendable, Hashable {
     public var cacheRead: Decimal?
     public var cacheWrite: Decimal?
     public var reasoning: Decimal?
+    /// Prices of the provider's batch API, where it has one.
+    public var batchInput: Decimal?
+    public var batchOutput: Decimal?
+    /// Long-context prices, by ascending threshold.
+    public var contextTiers: [ContextTier]
     public var effectiveFrom: Date
 
     public init(id: UUID, provider: String, model: String, input: Decimal, output: Decimal,
-                cacheRead: Decimal? = nil, cacheWrite: Decimal? = nil, reasoning: Decimal? = nil, effectiveFrom: Date) {
+                cacheRead: Decimal? = nil, cacheWrite: Decimal? = nil, reasoning: Decimal? = nil,
+                batchInput: Decimal? = nil, batchOutput: Decimal? = nil, contextTiers: [ContextTier] = [], effectiveFrom: Date) {
         self.id = id
         self.provider = provider
         self.model = model
@@ -23,7 +29,44 @@ public struct Price: Sendable, Hashable {
         self.cacheRead = cacheRead
         self.cacheWrite = cacheWrite
         self.reasoning = reasoning
+        self.batchInput = batchInput
+        self.batchOutput = batchOutput
+        self.contextTiers = contextTiers.sorted { $0.thresholdTokens < $1.thresholdTokens }
         self.effectiveFrom = effectiveFrom
+    }
+
+    /// The prices a request pays: the tier for its input size (input + cache reads + cache
+    /// writes above the threshold), then the batch prices when it went through a batch API.
+    public func applicable(inputSize: Int64, batch: Bool) -> Price {
+        var prices = self
+        if let tier = contextTiers.last(where: { inputSize > $0.thresholdTokens }) {
+            prices.input = tier.input ?? input
+            prices.output = tier.output ?? output
+            prices.cacheRead = tier.cacheRead ?? cacheRead
+            prices.cacheWrite = tier.cacheWrite ?? cacheWrite
+        }
+        if batch {
+            prices.input = batchInput ?? prices.input
+            prices.output = batchOutput ?? prices.output
+        }
+        return prices
+    }
+}
+
+/// Long-context prices: above `thresholdTokens` of input they replace the base prices for the whole request.
+public struct ContextTier: Sendable, Hashable {
+    public var thresholdTokens: Int64
+    public var input: Decimal?
+    public var output: Decimal?
+    public var cacheRead: Decimal?
+    public var cacheWrite: Decimal?
+
+    public init(thresholdTokens: Int64, input: Decimal?, output: Decimal?, cacheRead: Decimal? = nil, cacheWrite: Decimal? = nil) {
+        self.thresholdTokens = thresholdTokens
+        self.input = input
+        self.output = output
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
     }
 }
 
@@ -31,7 +74,11 @@ public enum CostCalculator {
     /// Σ tokens of each kind × that kind's price, exactly. Cache reads and writes without a price
     /// of their own are charged at the input price (never free); reasoning tokens are part of
     /// output and cost the reasoning price only when the model has one.
-    public static func cost(of usage: TokenUsage, at price: Price) -> Decimal {
+    /// With `batch`, the batch prices apply; above a context tier's threshold, that tier's prices
+    /// apply to the whole request.
+    public static func cost(of usage: TokenUsage, at basePrice: Price, batch: Bool = false) -> Decimal {
+        let inputSize = usage.input.addingReportingOverflow(usage.cacheRead).partialValue.addingReportingOverflow(usage.cacheWrite).partialValue
+        let price = basePrice.applicable(inputSize: inputSize, batch: batch)
         let plainOutput = usage.output - (price.reasoning == nil ? 0 : usage.reasoning)
         var cost = Decimal(usage.input) * price.input
         cost += Decimal(plainOutput) * price.output
@@ -45,7 +92,8 @@ public enum CostCalculator {
 
     /// The most an allocation estimate can cost: all input at the input price and the maximum
     /// output at the output price.
-    public static func estimate(inputTokens: Int64, maxOutputTokens: Int64, at price: Price) -> Decimal {
-        Decimal(inputTokens) * price.input + Decimal(maxOutputTokens) * price.output
+    public static func estimate(inputTokens: Int64, maxOutputTokens: Int64, at basePrice: Price) -> Decimal {
+        let price = basePrice.applicable(inputSize: inputTokens, batch: false)
+        return Decimal(inputTokens) * price.input + Decimal(maxOutputTokens) * price.output
     }
 }

@@ -18,6 +18,12 @@ public struct PriceCatalogue: Codable, Sendable {
         public var status: String
         public var prices: [String: String]
         public var provenance: [String: [[String: String]]]
+        public var contextTiers: [PriceSyncJob.TierRow]?
+
+        enum CodingKeys: String, CodingKey {
+            case provider, model, status, prices, provenance
+            case contextTiers = "context_tiers"
+        }
     }
 
     public var generatedAt: String
@@ -46,7 +52,8 @@ public struct PriceCatalogue: Codable, Sendable {
                 let version = PriceSyncJob.version(change)
                 return Entry(provider: change.key.provider, model: change.key.model, status: change.status.rawValue,
                              prices: PriceSyncJob.pricesJSON(change.new).filter { PriceUpdatePlan.storedFields.map(\.rawValue).contains($0.key) },
-                             provenance: (try? JSONDecoder().decode([String: [[String: String]]].self, from: Data(version.provenance.utf8))) ?? [:])
+                             provenance: (try? JSONDecoder().decode([String: [[String: String]]].self, from: Data(version.provenance.utf8))) ?? [:],
+                             contextTiers: change.new.contextTiers.isEmpty ? nil : PriceSyncJob.tiersJSON(change.new.contextTiers))
             }
         )
     }

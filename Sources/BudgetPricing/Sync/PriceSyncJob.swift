@@ -1,6 +1,7 @@
 // A whole sync as `budget prices sync` and `budget serve` run it: under the sync lock, compare
 // the sources with the stored prices and (unless a dry run) write the new versions, the
 // observations, the conflicts and the run record.
+import BudgetCore
 import BudgetStore
 import Foundation
 import Logging
@@ -47,8 +48,11 @@ public struct PriceSyncJob: Sendable {
         let normaliser = try await normaliser()
         var current: [CanonicalModelKey: CurrentPrice] = [:]
         for version in try await repository.currentVersions(logger: logger) {
-            let prices = PriceSet(input: version.input, output: version.output, cacheRead: version.cacheRead, cacheWrite: version.cacheWrite,
+            var prices = PriceSet(input: version.input, output: version.output, cacheRead: version.cacheRead, cacheWrite: version.cacheWrite,
                                   reasoning: version.reasoning, batchInput: version.batchInput, batchOutput: version.batchOutput)
+            prices.contextTiers = version.contextTiers.map {
+                ContextTierPrice(thresholdTokens: $0.thresholdTokens, input: $0.input, output: $0.output, cacheRead: $0.cacheRead, cacheWrite: $0.cacheWrite)
+            }
             current[CanonicalModelKey(provider: version.provider, model: version.model)] = CurrentPrice(prices: prices, status: version.status)
         }
         let (validators, cached) = try await previousDocuments(normaliser: normaliser)
@@ -185,11 +189,31 @@ public struct PriceSyncJob: Sendable {
         for (field, values) in change.provenance {
             provenance[field.rawValue] = values.map { ["source": $0.source, "value": "\($0.value)", "weight": "\($0.weight)"] }
         }
-        let provenanceText = (try? JSONEncoder().encode(provenance)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return PriceSyncRepository.NewVersion(
             provider: change.key.provider, model: change.key.model, input: change.new[.input]!, output: change.new[.output]!,
             cacheRead: change.new[.cacheRead], cacheWrite: change.new[.cacheWrite], reasoning: change.new[.reasoning],
             batchInput: change.new[.batchInput], batchOutput: change.new[.batchOutput],
-            status: change.status.rawValue, provenance: provenanceText)
+            status: change.status.rawValue, provenance: jsonText(provenance), contextTiers: jsonText(tiersJSON(change.new.contextTiers)))
+    }
+
+    /// Tiers as stored: `[{"threshold_tokens": 200000, "input": "…", …}]`, decimals as strings.
+    public static func tiersJSON(_ tiers: [ContextTierPrice]) -> [TierRow] {
+        tiers.map { tier in
+            TierRow(thresholdTokens: tier.thresholdTokens, input: tier.input.map { "\($0)" }, output: tier.output.map { "\($0)" },
+                    cacheRead: tier.cacheRead.map { "\($0)" }, cacheWrite: tier.cacheWrite.map { "\($0)" })
+        }
+    }
+
+    public struct TierRow: Codable, Sendable {
+        var thresholdTokens: Int64
+        var input: String?, output: String?, cacheRead: String?, cacheWrite: String?
+        enum CodingKeys: String, CodingKey {
+            case input, output, thresholdTokens = "threshold_tokens", cacheRead = "cache_read", cacheWrite = "cache_write"
+        }
+    }
+
+    /// Encoding dictionaries and arrays of strings cannot fail.
+    static func jsonText(_ value: some Encodable) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 }

@@ -57,7 +57,8 @@ public struct PriceUpdatePlan: Sendable {
                 }
             }
             guard new[.input] != nil, new[.output] != nil else { continue }
-            if let existing, storedFields.allSatisfy({ existing.prices[$0] == new[$0] }) {
+            new.contextTiers = result.accepted.contextTiers
+            if let existing, storedFields.allSatisfy({ existing.prices[$0] == new[$0] }), existing.prices.contextTiers == new.contextTiers {
                 plan.unchanged += 1
                 continue
             }

@@ -47,8 +47,11 @@ public struct BudgetEngine: Sendable {
         public var requestID: String?
         public var metadata: JSONValue
         public var origin: String
+        /// Made through the provider's batch API: its batch prices apply.
+        public var batch: Bool
 
-        public init(occurredAt: Date?, scope: Scope, usage: TokenUsage, costUSD: Decimal?, requestID: String?, metadata: JSONValue, origin: String = "api") {
+        public init(occurredAt: Date?, scope: Scope, usage: TokenUsage, costUSD: Decimal?, requestID: String?, metadata: JSONValue,
+                    origin: String = "api", batch: Bool = false) {
             self.occurredAt = occurredAt
             self.scope = scope
             self.usage = usage
@@ -56,6 +59,7 @@ public struct BudgetEngine: Sendable {
             self.requestID = requestID
             self.metadata = metadata
             self.origin = origin
+            self.batch = batch
         }
     }
 
@@ -130,8 +134,10 @@ public struct BudgetEngine: Sendable {
         public var occurredAt: Date?
         public var requestID: String?
         public var metadata: JSONValue
+        public var batch: Bool
 
-        public init(usage: TokenUsage, provider: String?, model: String?, costUSD: Decimal?, occurredAt: Date?, requestID: String?, metadata: JSONValue) {
+        public init(usage: TokenUsage, provider: String?, model: String?, costUSD: Decimal?, occurredAt: Date?, requestID: String?,
+                    metadata: JSONValue, batch: Bool = false) {
             self.usage = usage
             self.provider = provider
             self.model = model
@@ -139,6 +145,7 @@ public struct BudgetEngine: Sendable {
             self.occurredAt = occurredAt
             self.requestID = requestID
             self.metadata = metadata
+            self.batch = batch
         }
     }
 
@@ -156,7 +163,7 @@ public struct BudgetEngine: Sendable {
         if let provider = input.provider { scope.provider = provider }
         if let model = input.model { scope.model = model }
         let usage = UsageInput(occurredAt: input.occurredAt, scope: scope, usage: input.usage, costUSD: input.costUSD,
-                               requestID: input.requestID ?? known.requestID, metadata: input.metadata)
+                               requestID: input.requestID ?? known.requestID, metadata: input.metadata, batch: input.batch)
         let now = clock()
         return try await withFreshCatalog(logger: logger) { catalog in
             let record = ledgerRecord(for: usage, allocationID: allocationID, catalog: catalog, now: now)
@@ -194,7 +201,7 @@ public struct BudgetEngine: Sendable {
         if let stated = input.costUSD {
             (cost, status) = (stated, .callerPriced)
         } else if let price {
-            (cost, status) = (CostCalculator.cost(of: input.usage, at: price), .priced)
+            (cost, status) = (CostCalculator.cost(of: input.usage, at: price, batch: input.batch), .priced)
         } else {
             (cost, status) = (nil, .unpriced)
         }

@@ -19,14 +19,33 @@ public struct PriceRepository: Sendable {
         self.client = client
     }
 
-    typealias Row = (UUID, String, String, String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Date, Date?, String, String, String?)
+    typealias Row = (UUID, String, String, String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Date, Date?, String, String, String?,
+                     Decimal?, Decimal?, String)
     static let selectColumns = """
         SELECT id, provider, provider_key, model_key, model, input_per_token, output_per_token, cache_read_per_token,
-               cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by FROM prices
+               cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by,
+               batch_input_per_token, batch_output_per_token, context_tiers::text FROM prices
         """
 
     static func price(from row: Row) -> Price {
-        Price(id: row.0, provider: row.1, model: row.4, input: row.5, output: row.6, cacheRead: row.7, cacheWrite: row.8, reasoning: row.9, effectiveFrom: row.10)
+        Price(id: row.0, provider: row.1, model: row.4, input: row.5, output: row.6, cacheRead: row.7, cacheWrite: row.8, reasoning: row.9,
+              batchInput: row.15, batchOutput: row.16, contextTiers: contextTiers(row.17), effectiveFrom: row.10)
+    }
+
+    /// `[{"threshold_tokens": 200000, "input": "0.000006", …}]` (decimal strings) as tiers.
+    static func contextTiers(_ json: String) -> [ContextTier] {
+        struct Stored: Decodable {
+            var thresholdTokens: Int64
+            var input: String?, output: String?, cacheRead: String?, cacheWrite: String?
+            enum CodingKeys: String, CodingKey {
+                case input, output, thresholdTokens = "threshold_tokens", cacheRead = "cache_read", cacheWrite = "cache_write"
+            }
+        }
+        guard let stored = try? JSONDecoder().decode([Stored].self, from: Data(json.utf8)) else { return [] }
+        return stored.map {
+            ContextTier(thresholdTokens: $0.thresholdTokens, input: $0.input.flatMap { Decimal(exactly: $0) }, output: $0.output.flatMap { Decimal(exactly: $0) },
+                        cacheRead: $0.cacheRead.flatMap { Decimal(exactly: $0) }, cacheWrite: $0.cacheWrite.flatMap { Decimal(exactly: $0) })
+        }
     }
 
     static func record(from row: Row) -> PriceRecord {
@@ -48,7 +67,8 @@ public struct PriceRepository: Sendable {
                 VALUES (\(provider), \(model), lower(btrim(\(provider))), lower(btrim(\(model))), \(input), \(output), \(cacheRead),
                         \(cacheWrite), \(reasoning), 'manual', 'manual', \(actor))
                 RETURNING id, provider, provider_key, model_key, model, input_per_token, output_per_token, cache_read_per_token,
-                          cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by
+                          cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by,
+                          batch_input_per_token, batch_output_per_token, context_tiers::text
                 """, logger: logger)
             var written: PriceRecord?
             for try await row in rows.decode(Row.self) { written = Self.record(from: row) }
@@ -78,10 +98,10 @@ public struct PriceRepository: Sendable {
             try await connection.query("""
                 INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                     cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                    status, source, provenance, sync_run_id)
+                                    status, source, provenance, sync_run_id, context_tiers)
                 SELECT provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                        cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                       status, source, provenance, sync_run_id
+                       status, source, provenance, sync_run_id, context_tiers
                 FROM prices
                 WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND status <> 'manual'
                 ORDER BY effective_from DESC LIMIT 1
@@ -107,13 +127,14 @@ public struct PriceRepository: Sendable {
                 WITH inserted AS (
                     INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                         cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                        status, source, provenance)
+                                        status, source, provenance, context_tiers)
                     SELECT e.provider, e.model, lower(btrim(e.provider)), lower(btrim(e.model)),
                            (e.prices->>'input')::numeric, (e.prices->>'output')::numeric, (e.prices->>'cache_read')::numeric,
                            (e.prices->>'cache_write')::numeric, (e.prices->>'reasoning')::numeric,
                            (e.prices->>'batch_input')::numeric, (e.prices->>'batch_output')::numeric,
-                           e.status, 'bundle', coalesce(e.provenance, '{}')
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS e(provider text, model text, status text, prices jsonb, provenance jsonb)
+                           e.status, 'bundle', coalesce(e.provenance, '{}'), coalesce(e.context_tiers, '[]')
+                    FROM jsonb_to_recordset(\(json)::jsonb) AS e(provider text, model text, status text, prices jsonb, provenance jsonb,
+                                                                 context_tiers jsonb)
                     WHERE NOT EXISTS (SELECT 1 FROM prices)
                     RETURNING 1
                 )
@@ -131,7 +152,7 @@ public struct PriceRepository: Sendable {
                        'input_per_token', input_per_token::text, 'output_per_token', output_per_token::text,
                        'cache_read_per_token', cache_read_per_token::text, 'cache_write_per_token', cache_write_per_token::text,
                        'reasoning_per_token', reasoning_per_token::text, 'batch_input_per_token', batch_input_per_token::text,
-                       'batch_output_per_token', batch_output_per_token::text,
+                       'batch_output_per_token', batch_output_per_token::text, 'context_tiers', context_tiers,
                        'effective_from', effective_from, 'effective_to', effective_to, 'provenance', provenance, 'sync_run_id', sync_run_id)
                    ORDER BY p.provider_key, p.model_key), '[]')::text
             FROM prices p

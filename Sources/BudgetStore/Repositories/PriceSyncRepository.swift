@@ -25,9 +25,11 @@ public struct PriceSyncRepository: Sendable {
         public var batchOutput: Decimal?
         public var status: String
         public var provenance: String
+        /// JSON array of tiers (see PriceRepository.contextTiers).
+        public var contextTiers: String
 
         public init(provider: String, model: String, input: Decimal, output: Decimal, cacheRead: Decimal?, cacheWrite: Decimal?,
-                    reasoning: Decimal?, batchInput: Decimal?, batchOutput: Decimal?, status: String, provenance: String) {
+                    reasoning: Decimal?, batchInput: Decimal?, batchOutput: Decimal?, status: String, provenance: String, contextTiers: String = "[]") {
             self.provider = provider
             self.model = model
             self.input = input
@@ -39,6 +41,7 @@ public struct PriceSyncRepository: Sendable {
             self.batchOutput = batchOutput
             self.status = status
             self.provenance = provenance
+            self.contextTiers = contextTiers
         }
     }
 
@@ -53,20 +56,22 @@ public struct PriceSyncRepository: Sendable {
         public var batchInput: Decimal?
         public var batchOutput: Decimal?
         public var status: String
+        public var contextTiers: [ContextTier]
     }
 
     /// The current version of every model's price.
     public func currentVersions(logger: Logger) async throws -> [CurrentVersion] {
         let rows = try await client.query("""
             SELECT provider_key, model_key, input_per_token, output_per_token, cache_read_per_token, cache_write_per_token,
-                   reasoning_per_token, batch_input_per_token, batch_output_per_token, status
+                   reasoning_per_token, batch_input_per_token, batch_output_per_token, status, context_tiers::text
             FROM prices WHERE effective_to IS NULL
             """, logger: logger)
         var versions: [CurrentVersion] = []
-        for try await (provider, model, input, output, cacheRead, cacheWrite, reasoning, batchIn, batchOut, status) in rows.decode(
-            (String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Decimal?, Decimal?, String).self) {
+        for try await (provider, model, input, output, cacheRead, cacheWrite, reasoning, batchIn, batchOut, status, tiers) in rows.decode(
+            (String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Decimal?, Decimal?, String, String).self) {
             versions.append(CurrentVersion(provider: provider, model: model, input: input, output: output, cacheRead: cacheRead, cacheWrite: cacheWrite,
-                                           reasoning: reasoning, batchInput: batchIn, batchOutput: batchOut, status: status))
+                                           reasoning: reasoning, batchInput: batchIn, batchOutput: batchOut, status: status,
+                                           contextTiers: PriceRepository.contextTiers(tiers)))
         }
         return versions
     }
@@ -202,10 +207,10 @@ public struct PriceSyncRepository: Sendable {
                 try await connection.query("""
                     INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                         cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                        status, source, provenance, sync_run_id)
+                                        status, source, provenance, sync_run_id, context_tiers)
                     SELECT \(version.provider), \(version.model), \(version.provider), \(version.model), \(version.input), \(version.output),
                            \(version.cacheRead), \(version.cacheWrite), \(version.reasoning), \(version.batchInput), \(version.batchOutput),
-                           \(version.status), 'sync', \(version.provenance)::jsonb, \(runID)
+                           \(version.status), 'sync', \(version.provenance)::jsonb, \(runID), \(version.contextTiers)::jsonb
                     WHERE NOT EXISTS (SELECT 1 FROM prices WHERE provider_key = \(version.provider) AND model_key = \(version.model)
                                                            AND effective_to IS NULL)
                     """, logger: logger)
