@@ -46,6 +46,29 @@ struct PriceSyncStoreTests {
         }
     }
 
+    @Test func theScheduleFetchesASourceOnlyWhenItsRefreshIntervalHasPassed() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                var sources = Array(PriceSyncTests.sources(port: port).prefix(2))
+                sources[0].refreshSeconds = 3600       // litellm: hourly
+                sources[1].refreshSeconds = 1          // genai_prices: every second
+                let first = try #require(try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: false, onlyDue: true))
+                #expect(first.outcomes.map(\.status) == [.fetched, .fetched])
+                try await Task.sleep(for: .milliseconds(1100))
+                let second = try #require(try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: false, onlyDue: true))
+                let byName = Dictionary(uniqueKeysWithValues: second.outcomes.map { ($0.source, $0.status) })
+                #expect(byName["litellm"] == .notDue)
+                #expect(byName["genai_prices"] == .notModified, "due again, and answered 304")
+                #expect(second.plan.changes.isEmpty, "a source that was not due still votes with what it said")
+                let manual = try #require(try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: false))
+                #expect(manual.outcomes.allSatisfy { $0.status == .notModified }, "a sync run by hand reads every source")
+            }
+        }
+    }
+
     @Test func aManualOverrideWinsOverTheSources() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         let logger = self.logger

@@ -48,8 +48,8 @@ struct PriceSyncTests {
         ]
     }
 
-    static func sync(_ sources: [PriceSourceConfig], timeout: Duration = .seconds(10)) throws -> PriceSync {
-        try PriceSync(sources: sources, fetcher: PriceFetcher(timeout: timeout), logger: Logger(label: "PriceSyncTests"))
+    static func sync(_ sources: [PriceSourceConfig]) throws -> PriceSync {
+        try PriceSync(sources: sources, fetcher: PriceFetcher(), logger: Logger(label: "PriceSyncTests"))
     }
 
     @Test func syncsAllSixFormatsAndAgreesOnCommonModels() async throws {
@@ -73,9 +73,9 @@ struct PriceSyncTests {
             var sources = Array(Self.sources(port: port).prefix(2))
             sources.append(PriceSourceConfig(name: "broken", format: .litellm, url: "http://127.0.0.1:\(port)/broken", weight: 1))
             sources.append(PriceSourceConfig(name: "garbage", format: .langfuse, url: "http://127.0.0.1:\(port)/garbage", weight: 1))
-            sources.append(PriceSourceConfig(name: "hangs", format: .openrouter, url: "http://127.0.0.1:\(port)/hang", weight: 1))
+            sources.append(PriceSourceConfig(name: "hangs", format: .openrouter, url: "http://127.0.0.1:\(port)/hang", weight: 1, timeoutSeconds: 2))
             let started = ContinuousClock.now
-            let report = try await Self.sync(sources, timeout: .seconds(2)).run(current: [:], now: Fixture.instant)
+            let report = try await Self.sync(sources).run(current: [:], now: Fixture.instant)
             #expect(ContinuousClock.now - started < .seconds(10), "a hanging source is cut off by its timeout")
             let byName = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.source, $0) })
             #expect(byName["litellm"]?.status == .fetched)
@@ -104,13 +104,27 @@ struct PriceSyncTests {
         }
     }
 
+    @Test func aRateLimitedSourceSpacesItsDocuments() async throws {
+        try await fixtureServer().test(.live) { client in
+            let port = try #require(client.port)
+            var portkey = Self.sources(port: port)[2]          // two documents: openai, anthropic
+            portkey.requestsPerMinute = 60                     // one a second
+            let started = ContinuousClock.now
+            let report = try await Self.sync([portkey]).run(current: [:], now: Fixture.instant)
+            #expect(report.outcomes[0].status == .fetched)
+            #expect(ContinuousClock.now - started >= .seconds(1))
+        }
+    }
+
     @Test func theSourcesFileReplacesTheBuiltInList() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sources-\(UUID()).json")
-        try Data(#"[{"name":"mirror","format":"litellm","url":"http://127.0.0.1:1/prices.json","weight":"0.5","lineage":null,"refresh_seconds":3600,"enabled":true}]"#.utf8).write(to: file)
+        try Data(#"[{"name":"mirror","format":"litellm","url":"http://127.0.0.1:1/prices.json","weight":"0.5","lineage":null,"refresh_seconds":3600,"enabled":true,"timeout_seconds":5,"requests_per_minute":10}]"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let sources = try PriceSourceConfig.load(file: file.path)
         #expect(sources.map(\.name) == ["mirror"])
         #expect(sources[0].weight == Decimal(string: "0.5"))
+        #expect(sources[0].timeoutSeconds == 5)
+        #expect(sources[0].requestsPerMinute == 10)
         #expect(try PriceSourceConfig.load(file: nil).map(\.name).sorted() == ["genai_prices", "langfuse", "litellm", "llm_prices", "openrouter", "portkey"])
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
         try Data(#"[{"name":"x","format":"excel","url":"u","weight":1}]"#.utf8).write(to: bad)

@@ -25,6 +25,11 @@ public struct PriceFetcher: Sendable {
         self.timeout = timeout
     }
 
+    /// The same fetcher with another per-document timeout.
+    public func with(timeout: Duration) -> PriceFetcher {
+        PriceFetcher(client: client, timeout: timeout)
+    }
+
     public func fetch(_ url: String, provider: String? = nil, etag: String? = nil, lastModified: String? = nil) async throws -> FetchedDocument {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")

@@ -13,9 +13,14 @@ public struct PriceSourceConfig: Sendable, Hashable, Codable {
     public var refreshSeconds: Int
     public var enabled: Bool
     public var providers: [String]?
+    /// How long one document may take.
+    public var timeoutSeconds: Int
+    /// At most this many requests a minute to the source (its documents are spaced out); nil = no limit.
+    public var requestsPerMinute: Int?
 
     public init(name: String, format: PriceSourceFormat, url: String, weight: Decimal, lineage: String? = nil,
-                refreshSeconds: Int = 21_600, enabled: Bool = true, providers: [String]? = nil) {
+                refreshSeconds: Int = 21_600, enabled: Bool = true, providers: [String]? = nil,
+                timeoutSeconds: Int = 30, requestsPerMinute: Int? = nil) {
         self.name = name
         self.format = format
         self.url = url
@@ -24,11 +29,13 @@ public struct PriceSourceConfig: Sendable, Hashable, Codable {
         self.refreshSeconds = refreshSeconds
         self.enabled = enabled
         self.providers = providers
+        self.timeoutSeconds = timeoutSeconds
+        self.requestsPerMinute = requestsPerMinute
     }
 
     enum CodingKeys: String, CodingKey {
         case name, format, url, weight, lineage, enabled, providers
-        case refreshSeconds = "refresh_seconds"
+        case refreshSeconds = "refresh_seconds", timeoutSeconds = "timeout_seconds", requestsPerMinute = "requests_per_minute"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +52,12 @@ public struct PriceSourceConfig: Sendable, Hashable, Codable {
         refreshSeconds = try container.decodeIfPresent(Int.self, forKey: .refreshSeconds) ?? 21_600
         enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         providers = try container.decodeIfPresent([String].self, forKey: .providers)
+        timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? 30
+        requestsPerMinute = try container.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
+        guard timeoutSeconds > 0, refreshSeconds > 0, (requestsPerMinute ?? 1) > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .timeoutSeconds, in: container,
+                                                   debugDescription: "timeout_seconds, refresh_seconds and requests_per_minute must be positive")
+        }
         guard weight > 0 else {
             throw DecodingError.dataCorruptedError(forKey: .weight, in: container, debugDescription: "weight must be positive")
         }
@@ -69,7 +82,9 @@ public struct PriceSourceConfig: Sendable, Hashable, Codable {
     /// each follows the vendors' price lists (see SourceProfile.defaults for the reasons).
     public static let builtIn: [PriceSourceConfig] = SourceProfile.defaults.compactMap { profile in
         guard let format = PriceSourceFormat(rawValue: profile.name) else { return nil }
-        return PriceSourceConfig(name: profile.name, format: format, url: format.liveURL, weight: profile.weight, lineage: profile.lineage)
+        // Portkey serves one document per provider: keep well under any sensible rate limit.
+        return PriceSourceConfig(name: profile.name, format: format, url: format.liveURL, weight: profile.weight, lineage: profile.lineage,
+                                 requestsPerMinute: format == .portkey ? 30 : nil)
     }
 
     /// The sources to use: the file's list when a path is given, else the built-in list.

@@ -6,7 +6,12 @@ import Foundation
 import Logging
 
 public struct SourceOutcome: Sendable, Hashable {
-    public enum Status: String, Sendable, Hashable { case fetched, notModified = "not_modified", failed }
+    public enum Status: String, Sendable, Hashable {
+        case fetched, failed
+        case notModified = "not_modified"
+        /// Fetched within its refresh interval: what it said last time is used.
+        case notDue = "not_due"
+    }
     public var source: String
     public var status: Status
     public var observations: Int
@@ -67,11 +72,12 @@ public struct PriceSync: Sendable {
 
     /// `validators` are the ETag/Last-Modified seen last time per document URL; `cached` holds the
     /// observations of documents that may answer 304 (a 304 reuses them).
+    /// Sources named in `notDue` are not fetched when `cached` holds what their documents said.
     public func run(current: [CanonicalModelKey: PriceSet], validators: [String: Validators] = [:],
-                    cached: [String: [PriceObservation]] = [:], now: Date = Date()) async throws -> SyncReport {
+                    cached: [String: [PriceObservation]] = [:], notDue: Set<String> = [], now: Date = Date()) async throws -> SyncReport {
         let perSource = await withTaskGroup(of: (SourceOutcome, [(String, [PriceObservation])]).self) { group in
             for source in sources {
-                group.addTask { await fetchAndParse(source, validators: validators, cached: cached, now: now) }
+                group.addTask { await fetchAndParse(source, validators: validators, cached: cached, notDue: notDue.contains(source.name), now: now) }
             }
             var collected: [(SourceOutcome, [(String, [PriceObservation])])] = []
             for await item in group { collected.append(item) }
@@ -83,13 +89,22 @@ public struct PriceSync: Sendable {
     }
 
     private func fetchAndParse(_ source: PriceSourceConfig, validators: [String: Validators], cached: [String: [PriceObservation]],
-                               now: Date) async -> (SourceOutcome, [(String, [PriceObservation])]) {
+                               notDue: Bool, now: Date) async -> (SourceOutcome, [(String, [PriceObservation])]) {
         var outcome = SourceOutcome(source: source.name, status: .fetched, observations: 0, skipped: 0, error: nil, validators: [:])
         var documents: [(String, [PriceObservation])] = []
+        if notDue, source.documents.allSatisfy({ cached[$0.url] != nil }) {
+            outcome.status = .notDue
+            documents = source.documents.map { ($0.url, cached[$0.url] ?? []) }
+            outcome.observations = documents.reduce(0) { $0 + $1.1.count }
+            return (outcome, documents)
+        }
+        let fetcher = self.fetcher.with(timeout: .seconds(source.timeoutSeconds))
+        let spacing: Duration? = source.requestsPerMinute.map { .milliseconds(60_000 / $0) }
         var notModified = 0
         let adapter = source.format.adapter(sourceName: source.name, evaluatedAt: now, normaliser: normaliser)
         do {
-            for document in source.documents {
+            for (index, document) in source.documents.enumerated() {
+                if index > 0, let spacing { try await Task.sleep(for: spacing) }
                 let previous = validators[document.url]
                 let fetched = try await fetcher.fetch(document.url, provider: document.provider, etag: previous?.etag, lastModified: previous?.lastModified)
                 outcome.validators[document.url] = Validators(etag: fetched.etag, lastModified: fetched.lastModified)

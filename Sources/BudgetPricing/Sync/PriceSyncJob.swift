@@ -28,10 +28,11 @@ public struct PriceSyncJob: Sendable {
         self.logger = logger
     }
 
-    /// Nil when another Budget process is syncing right now.
-    public func run(dryRun: Bool, now: Date = Date()) async throws -> PriceSyncSummary? {
+    /// Nil when another Budget process is syncing right now. With `onlyDue` (the schedule), a source
+    /// fetched successfully within its refresh interval is not fetched again; what it said is reused.
+    public func run(dryRun: Bool, onlyDue: Bool = false, now: Date = Date()) async throws -> PriceSyncSummary? {
         try await repository.withSyncLock(logger: logger) {
-            try await runLocked(dryRun: dryRun, now: now)
+            try await runLocked(dryRun: dryRun, onlyDue: onlyDue, now: now)
         }
     }
 
@@ -44,7 +45,7 @@ public struct PriceSyncJob: Sendable {
         return ModelNormaliser(aliases: try ModelAliases.builtIn.merging(rows))
     }
 
-    private func runLocked(dryRun: Bool, now: Date) async throws -> PriceSyncSummary {
+    private func runLocked(dryRun: Bool, onlyDue: Bool, now: Date) async throws -> PriceSyncSummary {
         let normaliser = try await normaliser()
         var current: [CanonicalModelKey: CurrentPrice] = [:]
         for version in try await repository.currentVersions(logger: logger) {
@@ -55,9 +56,13 @@ public struct PriceSyncJob: Sendable {
             }
             current[CanonicalModelKey(provider: version.provider, model: version.model)] = CurrentPrice(prices: prices, status: version.status)
         }
-        let (validators, cached) = try await previousDocuments(normaliser: normaliser)
+        let states = try await repository.sourceStates(logger: logger)
+        let (validators, cached) = try await previousDocuments(states: states, normaliser: normaliser)
+        let notDue = onlyDue ? Set(sources.filter { source in
+            states[source.name]?.lastSuccessAt.map { now.timeIntervalSince($0) < TimeInterval(source.refreshSeconds) } ?? false
+        }.map(\.name)) : []
         let sync = try PriceSync(sources: sources, fetcher: fetcher, normaliser: normaliser, logger: logger)
-        let report = try await sync.run(current: current.mapValues(\.prices), validators: validators, cached: cached, now: now)
+        let report = try await sync.run(current: current.mapValues(\.prices), validators: validators, cached: cached, notDue: notDue, now: now)
         let plan = PriceUpdatePlan.make(results: report.results, current: current)
 
         let failed = report.outcomes.filter { $0.status == .failed }.count
@@ -66,7 +71,10 @@ public struct PriceSyncJob: Sendable {
         let runID = try await repository.record(PriceSyncRepository.RunRecord(
             dryRun: dryRun, status: status,
             outcomes: try json(report.outcomes.map(Self.outcomeJSON)),
-            sources: try json(sources.map { source in sourceJSON(source, outcome: report.outcomes.first { $0.source == source.name }) }),
+            sources: try json(sources.compactMap { source -> SourceRow? in
+                let outcome = report.outcomes.first { $0.source == source.name }
+                return outcome?.status == .notDue ? nil : sourceJSON(source, outcome: outcome)
+            }),
             observations: try json(report.documents.filter { fetchedURLs.contains($0.url) }.flatMap { document in
                 document.observations.map { Self.observationJSON($0, url: document.url) }
             }),
@@ -81,10 +89,11 @@ public struct PriceSyncJob: Sendable {
     }
 
     /// What the sources said last time, for documents that may now answer 304 Not Modified.
-    private func previousDocuments(normaliser: ModelNormaliser) async throws -> ([String: Validators], [String: [PriceObservation]]) {
+    private func previousDocuments(states: [String: PriceSyncRepository.SourceState],
+                                   normaliser: ModelNormaliser) async throws -> ([String: Validators], [String: [PriceObservation]]) {
         var validators: [String: Validators] = [:]
-        for (_, text) in try await repository.validators(logger: logger) {
-            let stored = try JSONDecoder().decode([String: StoredValidators].self, from: Data(text.utf8))
+        for state in states.values {
+            let stored = try JSONDecoder().decode([String: StoredValidators].self, from: Data(state.validators.utf8))
             for (url, value) in stored { validators[url] = Validators(etag: value.etag, lastModified: value.lastModified) }
         }
         var cached: [String: [PriceObservation]] = [:]

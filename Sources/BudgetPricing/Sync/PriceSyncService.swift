@@ -1,5 +1,6 @@
 // Scheduled price syncs inside `budget serve`: every interval (with jitter, so instances started
-// together do not fetch together); the advisory lock lets one instance sync at a time.
+// together do not fetch together); the advisory lock lets one instance sync at a time, and each
+// source is fetched only when its own refresh interval has passed.
 import Foundation
 import Logging
 import PostgresNIO
@@ -24,7 +25,7 @@ public struct PriceSyncService: Service {
                 try? await Task.sleep(for: wait)
                 guard !Task.isCancelled else { return }
                 do {
-                    if let summary = try await job.run(dryRun: false) {
+                    if let summary = try await job.run(dryRun: false, onlyDue: true) {
                         logger.info("price sync finished", metadata: [
                             "run": "\(summary.runID)", "status": "\(summary.status)", "changed": "\(summary.plan.changes.count)",
                             "conflicts": "\(summary.plan.conflicts.count)",

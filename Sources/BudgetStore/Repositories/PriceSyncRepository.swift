@@ -95,11 +95,19 @@ public struct PriceSyncRepository: Sendable {
         return rows
     }
 
-    /// The ETag/Last-Modified seen per document URL, as JSON objects keyed by URL.
-    public func validators(logger: Logger) async throws -> [String: String] {
-        var result: [String: String] = [:]
-        let rows = try await client.query("SELECT name, validators::text FROM price_sources", logger: logger)
-        for try await (name, validators) in rows.decode((String, String).self) { result[name] = validators }
+    public struct SourceState: Sendable {
+        /// The ETag/Last-Modified seen per document URL, as a JSON object keyed by URL.
+        public var validators: String
+        public var lastSuccessAt: Date?
+    }
+
+    /// What the last syncs left per source.
+    public func sourceStates(logger: Logger) async throws -> [String: SourceState] {
+        var result: [String: SourceState] = [:]
+        let rows = try await client.query("SELECT name, validators::text, last_success_at FROM price_sources", logger: logger)
+        for try await (name, validators, lastSuccess) in rows.decode((String, String, Date?).self) {
+            result[name] = SourceState(validators: validators, lastSuccessAt: lastSuccess)
+        }
         return result
     }
 
