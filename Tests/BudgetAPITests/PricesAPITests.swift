@@ -154,3 +154,37 @@ struct TierAndBatchUsageTests {
         }
     }
 }
+
+@Suite("Usage priced by a version found wrong is repriced, and its limits get the difference")
+struct RepriceWrongVersionTests {
+    @Test func aWrongVersionIsReplacedInTheLedgerAndTheWindows() async throws {
+        let harness = try await APITestHarness.make()
+        let wrongVersion: String = try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"acme"},"period":"monthly","amount":"100"}"#)
+            let wrong = try await client.send(.put, "/api/v1/prices/acme/rocket", #"{"input_per_token":"0.00001","output_per_token":"0.00003"}"#)
+            let recorded = try await client.send(.post, "/api/v1/usage",
+                #"{"occurred_at":"2026-11-20T10:00:00Z","scope":{"provider":"acme","model":"rocket"},"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
+            #expect(recorded.string("cost_usd") == "0.04")
+            #expect(try await client.send(.get, "/api/v1/status").items.first?["spent"] as? String == "0.04")
+            try await client.setPrice("acme", "rocket", input: "0.000001", output: "0.000003")   // the correct price
+            return try #require(wrong.string("id"))
+        }
+        let from = try #require(InstantFormat.parse("2026-11-01T00:00:00Z")), to = try #require(InstantFormat.parse("2026-12-01T00:00:00Z"))
+        try await harness.sql { client in
+            let logger = Logger(label: "RepriceWrongVersionTests")
+            let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
+            // Without naming the version, nothing is repriced: the records are not unpriced.
+            #expect(try await engine.reprice(from: from, to: to, dryRun: false, logger: logger).repriced == 0)
+            let report = try await engine.reprice(from: from, to: to, wrongVersion: UUID(uuidString: wrongVersion), dryRun: false, logger: logger)
+            #expect(report.repriced == 1)
+            #expect(report.totalCost == Decimal(string: "-0.036"))   // 0.004 - 0.04
+            #expect(try await engine.reprice(from: from, to: to, wrongVersion: UUID(uuidString: wrongVersion), dryRun: false, logger: logger).repriced == 0)
+            var cost = "", spent = ""
+            for try await value in try await client.query("SELECT cost_usd::text FROM usage_records").decode(String.self) { cost = value }
+            for try await value in try await client.query("SELECT spent::text FROM limit_windows").decode(String.self) { spent = value }
+            #expect(Decimal(string: cost) == Decimal(string: "0.004"))
+            #expect(Decimal(string: spent) == Decimal(string: "0.004"))
+        }
+    }
+}

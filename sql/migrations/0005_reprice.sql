@@ -1,5 +1,7 @@
--- Repricing: usage recorded as `unpriced` gets its cost once a price is known, and the dollar
--- windows it counts against get that spend — exactly once, however often a reprice runs.
+-- Repricing: usage recorded as `unpriced` gets its cost once a price is known, and usage priced
+-- by a version later found wrong gets the current price; the dollar windows it counts against
+-- get the difference — exactly once, however often a reprice runs. Each record names the state
+-- it is expected in (unpriced, or priced by `previous_price_id`); a row no longer in it is left.
 
 CREATE FUNCTION budget_reprice(p_records jsonb, p_generation bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -22,12 +24,14 @@ BEGIN
         PERFORM limit_window_lock((w->>'limit_id')::uuid, w->>'window_key', (w->>'window_start')::timestamptz, (w->>'window_end')::timestamptz);
     END LOOP;
 
-    -- Only rows still unpriced change (a concurrent or earlier reprice may have done them).
+    -- Only rows still as expected change (a concurrent or earlier reprice may have done them).
     WITH changed AS (
         UPDATE usage_records u
         SET cost_usd = (r->>'cost_usd')::numeric, pricing_status = 'priced', price_id = (r->>'price_id')::uuid
         FROM jsonb_array_elements(p_records) r
-        WHERE u.id = (r->>'id')::uuid AND u.occurred_at = (r->>'occurred_at')::timestamptz AND u.pricing_status = 'unpriced'
+        WHERE u.id = (r->>'id')::uuid AND u.occurred_at = (r->>'occurred_at')::timestamptz
+          AND CASE WHEN r->>'previous_price_id' IS NULL THEN u.pricing_status = 'unpriced'
+                   ELSE u.pricing_status = 'priced' AND u.price_id = (r->>'previous_price_id')::uuid END
         RETURNING u.id
     )
     SELECT coalesce(array_agg(id), '{}') INTO v_updated FROM changed;

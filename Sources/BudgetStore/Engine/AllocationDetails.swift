@@ -31,6 +31,8 @@ public struct UsageQuery: Sendable {
     public var limit: Int
     /// Only rows recorded as `unpriced`.
     public var onlyUnpriced = false
+    /// Only rows priced by this price version.
+    public var pricedBy: UUID?
     /// Oldest first (the cursor then moves forward in time).
     public var oldestFirst = false
 
@@ -85,6 +87,7 @@ extension EngineRepository {
                 WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
                   AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
                   AND (NOT \(query.onlyUnpriced) OR pricing_status = 'unpriced')
+                  AND (\(query.pricedBy)::uuid IS NULL OR price_id = \(query.pricedBy))
                   AND (\(afterMicros)::bigint IS NULL
                        OR (occurred_at, id) > (timestamptz 'epoch' + \(afterMicros)::bigint * interval '1 microsecond', \(afterID)))
                 ORDER BY occurred_at, id

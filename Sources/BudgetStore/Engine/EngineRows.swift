@@ -93,6 +93,8 @@ public struct LedgerRecord: Codable, Sendable, Hashable {
     public var origin: String
     public var metadata: JSONValue
     public var windows: [WindowSpec]?
+    /// For a reprice: the price version that priced the record before (nil: it was unpriced).
+    public var previousPriceID: UUID?
 
     public init(id: UUID, occurredAt: Date, scope: Scope, usage: TokenUsage, cost: Decimal?, pricingStatus: PricingStatus, priceID: UUID?,
                 allocationID: UUID?, requestID: String?, origin: String, metadata: JSONValue, windows: [WindowSpec]?) {
@@ -113,7 +115,7 @@ public struct LedgerRecord: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case id, scope, usage, origin, metadata, windows
         case occurredAt = "occurred_at", costUSD = "cost_usd", pricingStatus = "pricing_status", priceID = "price_id"
-        case allocationID = "allocation_id", requestID = "request_id"
+        case allocationID = "allocation_id", requestID = "request_id", previousPriceID = "previous_price_id"
     }
 }
 

@@ -17,18 +17,20 @@ public struct RepriceReport: Sendable {
     public var repriced = 0
     /// Unpriced records whose model still has no price.
     public var stillUnpriced = 0
+    /// Per model: records repriced and the cost they added (negative when a price went down).
     public var lines: [Line] = []
     public var totalCost: Decimal { lines.reduce(0) { $0 + $1.cost } }
 }
 
 extension BudgetEngine {
-    /// Prices the unpriced records that occurred in [from, to). With `dryRun`, only reports.
-    public func reprice(from: Date, to: Date, dryRun: Bool, logger: Logger) async throws -> RepriceReport {
+    /// Prices the records that occurred in [from, to) and are unpriced — or, with `wrongVersion`,
+    /// were priced by that price version — with the current prices. With `dryRun`, only reports.
+    public func reprice(from: Date, to: Date, wrongVersion: UUID? = nil, dryRun: Bool, logger: Logger) async throws -> RepriceReport {
         var report = RepriceReport()
         var totals: [String: RepriceReport.Line] = [:]
         var after: (Int64, UUID)?
         while true {
-            let page = try await repository.unpriced(from: from, to: to, after: after, limit: 1000, logger: logger)
+            let page = try await repository.toReprice(from: from, to: to, pricedBy: wrongVersion, after: after, limit: 1000, logger: logger)
             guard let last = page.last else { break }
             after = (last.position, last.record.id)
             report.examined += page.count
@@ -37,16 +39,20 @@ extension BudgetEngine {
                 var records: [LedgerRecord] = []
                 var costs: [UUID: Decimal] = [:]
                 for (record, _) in page {
-                    guard let price = catalog.price(provider: record.scope.provider, model: record.scope.model, naming: naming) else { continue }
+                    guard let price = catalog.price(provider: record.scope.provider, model: record.scope.model, naming: naming),
+                          price.id != record.priceID else { continue }
                     var priced = record
                     let cost = CostCalculator.cost(of: record.usage, at: price)
+                    // What the windows already counted for this record (nothing if it was unpriced).
+                    let counted = record.pricingStatus == .priced ? (record.costUSD.flatMap { Decimal(exactly: $0) } ?? 0) : 0
                     priced.costUSD = cost.plainText
                     priced.priceID = price.id
+                    priced.previousPriceID = record.pricingStatus == .priced ? record.priceID : nil
                     priced.windows = catalog.applicableLimits(for: record.scope, at: record.occurredAt)
                         .filter { $0.limit.metric == .costUSD }
-                        .map { WindowSpec($0, request: cost) }
+                        .map { WindowSpec($0, request: cost - counted) }
                     records.append(priced)
-                    costs[record.id] = cost
+                    costs[record.id] = cost - counted
                 }
                 if dryRun || records.isEmpty { return costs }
                 guard let done = try await repository.reprice(records, generation: catalog.generation, logger: logger) else { return nil }
@@ -78,10 +84,11 @@ extension BudgetEngine {
 }
 
 extension EngineRepository {
-    /// Unpriced ledger rows in [from, to), oldest first, one page.
-    func unpriced(from: Date, to: Date, after: (Int64, UUID)?, limit: Int, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
+    /// Ledger rows in [from, to) that are unpriced (or priced by `pricedBy`), oldest first, one page.
+    func toReprice(from: Date, to: Date, pricedBy: UUID?, after: (Int64, UUID)?, limit: Int, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
         var query = UsageQuery(from: from, to: to, limit: limit)
-        query.onlyUnpriced = true
+        query.onlyUnpriced = pricedBy == nil
+        query.pricedBy = pricedBy
         query.oldestFirst = true
         query.after = after
         return try await usage(query, logger: logger)
