@@ -188,3 +188,37 @@ struct RepriceWrongVersionTests {
         }
     }
 }
+
+@Suite("Provider token conventions and admin aliases on the way in")
+struct ReportedUsageTests {
+    @Test func openAIStyleCountsAreNormalisedBeforePricing() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("openai", "gpt-4o", input: "0.0000025", output: "0.00001")
+            // OpenAI: prompt_tokens 1000 of which 400 cached; completion_tokens 500 of which 200 reasoning.
+            let reply = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"openai","model":"gpt-4o"},"usage":{"input_tokens":1000,"cache_read_tokens":400,"output_tokens":500,"reasoning_tokens":200,"reported_as":"openai"}}"#)
+            let usage = reply.json["usage"] as? [String: any Sendable]
+            #expect(usage?["input_tokens"] as? Int == 600)
+            #expect(usage?["cache_read_tokens"] as? Int == 400)
+            // 600 × 0.0000025 + 400 × 0.0000025 (no cache price: input price) + 500 × 0.00001
+            #expect(reply.string("cost_usd") == "0.0075")
+            let impossible = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"openai","model":"gpt-4o"},"usage":{"input_tokens":10,"cache_read_tokens":400,"reported_as":"openai"}}"#)
+            #expect(impossible.status == .badRequest)
+            let unknown = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"openai","model":"gpt-4o"},"usage":{"input_tokens":10,"reported_as":"cohere"}}"#)
+            #expect(unknown.field == "usage.reported_as")
+        }
+    }
+
+    @Test func anAdminAliasNamesACallersModel() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("acme", "rocket-2026-01", input: "0.000001", output: "0.000002")
+            try await harness.sql { sql in
+                try await sql.query("INSERT INTO model_aliases (provider, model, canonical_provider, canonical_model) VALUES ('acme', 'rocket-prod', 'acme', 'rocket-2026-01')")
+            }
+            let reply = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"ACME","model":"rocket-prod"},"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
+            #expect(reply.string("pricing_status") == "priced", "the alias change reached the cached catalog")
+            #expect(reply.string("cost_usd") == "0.003")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // Request bodies of the engine routes and their validation into BudgetCore values.
 import BudgetCore
+import BudgetPricing
 import BudgetStore
 import Foundation
 
@@ -32,17 +33,33 @@ struct UsageBody: Decodable {
     var cacheReadTokens: Int64?
     var cacheWriteTokens: Int64?
     var reasoningTokens: Int64?
+    /// Counts as the provider reported them: `openai` (cached input inside input_tokens), `google`
+    /// (thinking apart from output), `anthropic` or absent (Budget's own convention).
+    var reportedAs: String?
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens", outputTokens = "output_tokens", cacheReadTokens = "cache_read_tokens"
-        case cacheWriteTokens = "cache_write_tokens", reasoningTokens = "reasoning_tokens"
+        case cacheWriteTokens = "cache_write_tokens", reasoningTokens = "reasoning_tokens", reportedAs = "reported_as"
     }
 
     func usage(field prefix: String) throws -> TokenUsage {
-        let usage = TokenUsage(input: inputTokens ?? 0, output: outputTokens ?? 0, cacheRead: cacheReadTokens ?? 0,
+        var usage = TokenUsage(input: inputTokens ?? 0, output: outputTokens ?? 0, cacheRead: cacheReadTokens ?? 0,
                                cacheWrite: cacheWriteTokens ?? 0, reasoning: reasoningTokens ?? 0)
         for (name, value) in [("input_tokens", usage.input), ("output_tokens", usage.output), ("cache_read_tokens", usage.cacheRead),
                               ("cache_write_tokens", usage.cacheWrite), ("reasoning_tokens", usage.reasoning)] {
             try requireNonNegative(value, field: "\(prefix).\(name)")
+        }
+        if let reportedAs {
+            guard let convention = UsageConvention(rawValue: reportedAs), convention != .normalised else {
+                throw APIError.badRequest("\(prefix).reported_as must be openai, anthropic or google", field: "\(prefix).reported_as")
+            }
+            do {
+                let counts = try BudgetPricing.CostCalculator.normalise(
+                    reported: TokenCounts(input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, reasoning: usage.reasoning),
+                    convention: convention)
+                usage = TokenUsage(input: counts.input, output: counts.output, cacheRead: counts.cacheRead, cacheWrite: counts.cacheWrite, reasoning: counts.reasoning)
+            } catch {
+                throw APIError.badRequest("\(prefix): these counts cannot come from \(reportedAs): \(error)", field: prefix)
+            }
         }
         guard usage.reasoning <= usage.output else {
             throw APIError.badRequest("reasoning_tokens are part of output_tokens, so they cannot exceed them", field: "\(prefix).reasoning_tokens")

@@ -7,12 +7,15 @@ public struct LimitCatalog: Sendable {
     public var budgets: [UUID: BudgetInfo]
     public var limits: [Limit]
     public var prices: [PriceKey: Price]
+    /// An admin's extra names (`model_aliases`): a caller's provider and model → the stored name.
+    public var aliases: [PriceKey: PriceKey]
 
-    public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price]) {
+    public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price], aliases: [PriceKey: PriceKey] = [:]) {
         self.generation = generation
         self.budgets = budgets
         self.limits = limits
         self.prices = prices
+        self.aliases = aliases
     }
 
     public static let empty = LimitCatalog(generation: 0, budgets: [:], limits: [], prices: [:])
@@ -42,11 +45,14 @@ public struct LimitCatalog: Sendable {
         .sorted { ($0.budget.name, $0.limit.id.uuidString) < ($1.budget.name, $1.limit.id.uuidString) }
     }
 
-    /// The price for a caller's provider and model: under their exact keys, else under the
-    /// canonical name `naming` gives them (so `claude-3.5-sonnet` finds `claude-3-5-sonnet`).
+    /// The price for a caller's provider and model: under their exact keys, else under an admin's
+    /// alias for them, else under the canonical name `naming` gives them (so `claude-3.5-sonnet`
+    /// finds `claude-3-5-sonnet`).
     public func price(provider: String?, model: String?, naming: PriceNaming = .exact) -> Price? {
         guard let providerKey = Scope.key(provider), let modelKey = Scope.key(model) else { return nil }
-        if let price = prices[PriceKey(provider: providerKey, model: modelKey)] { return price }
+        let key = PriceKey(provider: providerKey, model: modelKey)
+        if let price = prices[key] { return price }
+        if let alias = aliases[key], let price = prices[alias] { return price }
         return naming.canonical(provider, modelKey).flatMap { prices[$0] }
     }
 }

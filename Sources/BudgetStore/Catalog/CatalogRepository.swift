@@ -37,8 +37,15 @@ public struct CatalogRepository: Sendable {
                     let price = PriceRepository.price(from: row)
                     prices[PriceKey(provider: row.2, model: row.3)] = price
                 }
+                var aliases: [PriceKey: PriceKey] = [:]
+                for try await (provider, model, canonicalProvider, canonicalModel) in try await connection.query(
+                    "SELECT lower(btrim(provider)), lower(btrim(model)), lower(btrim(canonical_provider)), lower(btrim(canonical_model)) FROM model_aliases",
+                    logger: logger
+                ).decode((String, String, String, String).self) {
+                    aliases[PriceKey(provider: provider, model: model)] = PriceKey(provider: canonicalProvider, model: canonicalModel)
+                }
                 try await connection.query("COMMIT", logger: logger)
-                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices)
+                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices, aliases: aliases)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error

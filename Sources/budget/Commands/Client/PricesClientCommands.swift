@@ -41,7 +41,7 @@ extension PricesCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a model's current price and its history.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a model's current price and its history.", aliases: ["history"])
         @OptionGroup var client: ClientOptions
         @Argument(help: "Provider, e.g. anthropic.") var provider: String
         @Argument(help: "Model, e.g. claude-sonnet-4-5.") var model: String
