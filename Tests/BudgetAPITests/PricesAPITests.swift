@@ -213,12 +213,16 @@ struct ReportedUsageTests {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
             try await client.setPrice("acme", "rocket-2026-01", input: "0.000001", output: "0.000002")
-            try await harness.sql { sql in
-                try await sql.query("INSERT INTO model_aliases (provider, model, canonical_provider, canonical_model) VALUES ('acme', 'rocket-prod', 'acme', 'rocket-2026-01')")
-            }
+            let alias = try await client.send(.put, "/api/v1/models/aliases/acme/rocket-prod", #"{"canonical_model":"rocket-2026-01","note":"prod pin"}"#)
+            #expect(alias.status == .ok)
+            #expect(try await client.send(.get, "/api/v1/models/aliases").items.count == 1)
+            #expect(try await client.send(.put, "/api/v1/models/aliases/acme/x", #"{"note":"no target"}"#).field == "canonical_model")
             let reply = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"ACME","model":"rocket-prod"},"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
             #expect(reply.string("pricing_status") == "priced", "the alias change reached the cached catalog")
             #expect(reply.string("cost_usd") == "0.003")
+            #expect(try await client.send(.delete, "/api/v1/models/aliases/acme/rocket-prod").status == .noContent)
+            let after = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"acme","model":"rocket-prod"},"usage":{"input_tokens":1}}"#)
+            #expect(after.string("pricing_status") == "unpriced")
         }
     }
 }

@@ -80,6 +80,39 @@ struct PricesController {
             await catalog.invalidate()
             return JSONResponse.noContent()
         }
+        group.get("models/aliases") { _, context in
+            try Self.raw(try await repository.aliases(logger: context.logger), key: "items")
+        }
+        group.put("models/aliases/:provider/:model") { request, context in
+            struct AliasBody: Decodable {
+                var canonicalProvider: String?
+                var canonicalModel: String?
+                var note: String?
+                enum CodingKeys: String, CodingKey { case note, canonicalProvider = "canonical_provider", canonicalModel = "canonical_model" }
+            }
+            let (provider, model) = try Self.names(context)
+            let body = try await request.decodeBody(AliasBody.self, context: context).value
+            guard let canonicalModel = body.canonicalModel?.trimmingWhitespace(), !canonicalModel.isEmpty else {
+                throw APIError.badRequest("canonical_model is required", field: "canonical_model")
+            }
+            let canonicalProvider = body.canonicalProvider?.trimmingWhitespace() ?? provider
+            try await repository.setAlias(provider: provider, model: model, canonicalProvider: canonicalProvider.isEmpty ? provider : canonicalProvider,
+                                          canonicalModel: canonicalModel, note: body.note, logger: context.logger)
+            await catalog.invalidate()
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "provider": .string(provider.lowercased()), "model": .string(model.lowercased()),
+                "canonical_provider": .string((canonicalProvider.isEmpty ? provider : canonicalProvider).lowercased()),
+                "canonical_model": .string(canonicalModel.lowercased()), "note": .text(body.note),
+            ]))
+        }
+        group.delete("models/aliases/:provider/:model") { _, context in
+            let (provider, model) = try Self.names(context)
+            guard try await repository.deleteAlias(provider: provider, model: model, logger: context.logger) else {
+                throw APIError.notFound("no alias for \(provider)/\(model)")
+            }
+            await catalog.invalidate()
+            return JSONResponse.noContent()
+        }
         group.get("models/tiers") { _, context in
             let text = try await repository.listCurrent(provider: nil, model: nil, status: nil, logger: context.logger)
             guard case .array(let prices) = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { throw APIError.internalError() }

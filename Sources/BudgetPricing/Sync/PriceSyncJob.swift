@@ -82,8 +82,10 @@ public struct PriceSyncJob: Sendable {
             versions: plan.changes.map(Self.version),
             unchanged: plan.unchanged
         ), logger: logger)
-        if status == "failed" && !dryRun {
-            try await repository.recordFailure("every price source failed: " + report.outcomes.compactMap(\.error).joined(separator: "; "), logger: logger)
+        if failed > 0 && !dryRun {
+            let failures = report.outcomes.filter { $0.status == .failed }.map { "\($0.source): \($0.error ?? "failed")" }
+            try await repository.recordFailure((status == "failed" ? "every price source failed: " : "price sources failed: ")
+                                               + failures.joined(separator: "; "), logger: logger)
         }
         return PriceSyncSummary(runID: runID, dryRun: dryRun, status: status, outcomes: report.outcomes, plan: plan)
     }

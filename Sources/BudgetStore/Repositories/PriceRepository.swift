@@ -144,6 +144,32 @@ public struct PriceRepository: Sendable {
         }
     }
 
+    /// The admin's extra model names, as JSON rows.
+    public func aliases(logger: Logger) async throws -> String {
+        try await jsonText("""
+            SELECT coalesce(jsonb_agg(jsonb_build_object('provider', provider, 'model', model, 'canonical_provider', canonical_provider,
+                                                         'canonical_model', canonical_model, 'note', note) ORDER BY provider, model), '[]')::text
+            FROM model_aliases
+            """, logger: logger)
+    }
+
+    public func setAlias(provider: String, model: String, canonicalProvider: String, canonicalModel: String, note: String?, logger: Logger) async throws {
+        try await client.query("""
+            INSERT INTO model_aliases (provider, model, canonical_provider, canonical_model, note)
+            VALUES (lower(btrim(\(provider))), lower(btrim(\(model))), lower(btrim(\(canonicalProvider))), lower(btrim(\(canonicalModel))), \(note))
+            ON CONFLICT (provider, model) DO UPDATE SET canonical_provider = excluded.canonical_provider,
+                canonical_model = excluded.canonical_model, note = excluded.note
+            """, logger: logger)
+    }
+
+    public func deleteAlias(provider: String, model: String, logger: Logger) async throws -> Bool {
+        let rows = try await client.query("""
+            DELETE FROM model_aliases WHERE provider = lower(btrim(\(provider))) AND model = lower(btrim(\(model))) RETURNING 1
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
     /// Current prices, optionally filtered, as JSON rows (with provenance) for the API.
     public func listCurrent(provider: String?, model: String?, status: String?, logger: Logger) async throws -> String {
         try await jsonText("""
