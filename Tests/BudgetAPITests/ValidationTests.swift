@@ -189,6 +189,26 @@ struct LedgerTests {
         }
     }
 
+    @Test func retriedChangesWithAnIdempotencyKeyHappenOnce() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            let limit = try await client.makeLimit(budget, #"{"period":"daily","amount":"1"}"#)
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "raise-1"]
+            let first = try await client.send(.patch, "/api/v1/limits/\(limit)", #"{"amount":"2"}"#, headers: key)
+            let retry = try await client.send(.patch, "/api/v1/limits/\(limit)", #"{"amount":"2"}"#, headers: key)
+            #expect(first.json["version"] as? Int == 2)
+            #expect(retry.json["version"] as? Int == 2, "the retry returns the first answer, not a third version")
+            #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try await client.send(.get, "/api/v1/budgets/\(budget)/limits?history=true").items.count == 2)
+
+            let deleteKey: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "drop-1"]
+            #expect(try await client.send(.delete, "/api/v1/budgets/\(budget)", headers: deleteKey).status == .noContent)
+            #expect(try await client.send(.delete, "/api/v1/budgets/\(budget)", headers: deleteKey).status == .noContent)
+            #expect(try await client.send(.delete, "/api/v1/budgets/\(budget)").status == .notFound, "without the key it is gone")
+        }
+    }
+
     @Test func aLimitAddedMidWindowCountsTheSpendAlreadyInTheLedger() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

@@ -83,7 +83,8 @@ struct BudgetsController {
         }
         group.patch("budgets/:id") { request, context in
             let id = try context.parameters.uuid("id")
-            let body = try await request.decodeBody(PatchBody.self, context: context).value
+            let decoded = try await request.decodeBody(PatchBody.self, context: context)
+            let body = decoded.value
             var changes = BudgetRepository.Changes()
             switch body.name {
             case .absent: break
@@ -99,16 +100,21 @@ struct BudgetsController {
             if case .value(let active) = body.active { changes.active = active }
             changes.owner = body.owner.asDoubleOptional
             changes.description = body.description.asDoubleOptional
-            let updated = try await translate { try await repository.update(id, changes, logger: context.logger) }
-            guard let updated else { throw APIError.notFound("no budget \(id)") }
-            await catalog.invalidate()
-            return try JSONResponse.make(.ok, Views.budget(updated))
+            let changeSet = changes
+            return try await idempotency.respond(operation: "budgets.patch:\(id)", request: request, hash: decoded.hash, logger: context.logger) {
+                let updated = try await translate { try await repository.update(id, changeSet, logger: context.logger) }
+                guard let updated else { throw APIError.notFound("no budget \(id)") }
+                await catalog.invalidate()
+                return (.ok, Views.budget(updated))
+            }
         }
         group.delete("budgets/:id") { request, context in
             let id = try context.parameters.uuid("id")
-            guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no budget \(id)") }
-            await catalog.invalidate()
-            return JSONResponse.noContent()
+            return try await idempotency.respond(operation: "budgets.delete:\(id)", request: request, hash: "", logger: context.logger) {
+                guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no budget \(id)") }
+                await catalog.invalidate()
+                return (.noContent, .null)
+            }
         }
     }
 }

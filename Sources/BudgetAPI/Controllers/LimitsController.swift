@@ -95,7 +95,8 @@ struct LimitsController {
         }
         group.patch("limits/:id") { request, context in
             let id = try context.parameters.uuid("id")
-            let body = try await request.decodeBody(PatchBody.self, context: context).value
+            let decoded = try await request.decodeBody(PatchBody.self, context: context)
+            let body = decoded.value
             if let field = body.immutable.first {
                 throw APIError.unprocessable("\(field) cannot change: what a limit counts is fixed; delete it and add a new limit", code: "immutable_field", field: field)
             }
@@ -103,17 +104,22 @@ struct LimitsController {
             let amount = try body.amount.map { try Self.validAmount($0.value, metric: current.metric) }
             let policy = try body.policy.map { try parseEnum($0, Policy.self, field: "policy") }
             let warnAt = try body.warnAt.map { try Self.validWarnAt($0.value) }
-            guard let changed = try await repository.change(id, amount: amount, policy: policy, warnAt: warnAt, by: request.actor, logger: context.logger) else {
-                throw APIError.notFound("no current limit \(id)")
+            // A retried change with the same key must not add another version.
+            return try await idempotency.respond(operation: "limits.patch:\(id)", request: request, hash: decoded.hash, logger: context.logger) {
+                guard let changed = try await repository.change(id, amount: amount, policy: policy, warnAt: warnAt, by: request.actor, logger: context.logger) else {
+                    throw APIError.notFound("no current limit \(id)")
+                }
+                await catalog.invalidate()
+                return (.ok, Views.limit(changed))
             }
-            await catalog.invalidate()
-            return try JSONResponse.make(.ok, Views.limit(changed))
         }
         group.delete("limits/:id") { request, context in
             let id = try context.parameters.uuid("id")
-            guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no current limit \(id)") }
-            await catalog.invalidate()
-            return JSONResponse.noContent()
+            return try await idempotency.respond(operation: "limits.delete:\(id)", request: request, hash: "", logger: context.logger) {
+                guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no current limit \(id)") }
+                await catalog.invalidate()
+                return (.noContent, .null)
+            }
         }
     }
 }
