@@ -113,17 +113,14 @@ struct PricesController {
             await catalog.invalidate()
             return JSONResponse.noContent()
         }
-        group.get("models/tiers") { _, context in
-            let text = try await repository.listCurrent(provider: nil, model: nil, status: nil, logger: context.logger)
-            guard case .array(let prices) = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { throw APIError.internalError() }
+        group.get("models/tiers") { _, _ in
+            // The current prices are the ones the engine already holds.
             var tiers: [String: [JSONValue]] = ["free": [], "low": [], "medium": [], "high": []]
-            for case .object(let price) in prices {
-                guard case .string(let input)? = price["input_per_token"], case .string(let output)? = price["output_per_token"],
-                      let inputValue = Decimal(exactly: input), let outputValue = Decimal(exactly: output) else { continue }
-                let tier = PriceTier.classify(inputPerToken: inputValue, outputPerToken: outputValue)
+            for price in try await catalog.current().prices.values.sorted(by: { ($0.provider, $0.model) < ($1.provider, $1.model) }) {
+                let tier = PriceTier.classify(inputPerToken: price.input, outputPerToken: price.output)
                 tiers[tier.rawValue, default: []].append(.object([
-                    "provider": price["provider"] ?? .null, "model": price["model"] ?? .null,
-                    "cost_per_1k_tokens": .money((inputValue + outputValue) * 1000),
+                    "provider": .string(price.provider), "model": .string(price.model),
+                    "cost_per_1k_tokens": .money((price.input + price.output) * 1000),
                 ]))
             }
             return try JSONResponse.make(.ok, JSONValue.object(tiers.mapValues(JSONValue.array)))

@@ -29,7 +29,7 @@ public struct LimitCatalog: Sendable {
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }
-        .sorted { ($0.limit.id.uuidString, $0.window.key) < ($1.limit.id.uuidString, $1.window.key) }
+        .sorted { ($0.limit.id, $0.window.key) < ($1.limit.id, $1.window.key) }
     }
 
     /// Limits a status query may show: compatible with the partial scope, optionally one budget.
@@ -42,7 +42,7 @@ public struct LimitCatalog: Sendable {
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }
-        .sorted { ($0.budget.name, $0.limit.id.uuidString) < ($1.budget.name, $1.limit.id.uuidString) }
+        .sorted { ($0.budget.name, $0.limit.id) < ($1.budget.name, $1.limit.id) }
     }
 
     /// The price for a caller's provider and model: under their exact keys, else under an admin's

@@ -1,7 +1,6 @@
 // The price catalogue bundled with Budget (sql/seed/price-catalogue.json), so that a fresh
 // install without network prices usage from its first start. Generated from the sources by
 // `budget prices bundle`, with the same verification and provenance as a sync.
-import BudgetStore
 import Foundation
 import Logging
 
@@ -49,10 +48,9 @@ public struct PriceCatalogue: Codable, Sendable {
                 Source(name: source.name, url: source.url, status: report.outcomes.first { $0.source == source.name }?.status.rawValue ?? "disabled")
             },
             prices: plan.changes.map { change in
-                let version = PriceSyncJob.version(change)
-                return Entry(provider: change.key.provider, model: change.key.model, status: change.status.rawValue,
+                Entry(provider: change.key.provider, model: change.key.model, status: change.status.rawValue,
                              prices: PriceSyncJob.pricesJSON(change.new).filter { PriceUpdatePlan.storedFields.map(\.rawValue).contains($0.key) },
-                             provenance: (try? JSONDecoder().decode([String: [[String: String]]].self, from: Data(version.provenance.utf8))) ?? [:],
+                             provenance: PriceSyncJob.provenanceRows(change),
                              contextTiers: change.new.contextTiers.isEmpty ? nil : PriceSyncJob.tiersJSON(change.new.contextTiers))
             }
         )

@@ -19,12 +19,14 @@ public struct PriceSyncJob: Sendable {
     let sources: [PriceSourceConfig]
     let fetcher: PriceFetcher
     let repository: PriceSyncRepository
+    let prices: PriceRepository
     let logger: Logger
 
     public init(sources: [PriceSourceConfig], client: PostgresClient, fetcher: PriceFetcher = PriceFetcher(), logger: Logger) {
         self.sources = sources
         self.fetcher = fetcher
         self.repository = PriceSyncRepository(client: client)
+        self.prices = PriceRepository(client: client)
         self.logger = logger
     }
 
@@ -48,13 +50,14 @@ public struct PriceSyncJob: Sendable {
     private func runLocked(dryRun: Bool, onlyDue: Bool, now: Date) async throws -> PriceSyncSummary {
         let normaliser = try await normaliser()
         var current: [CanonicalModelKey: CurrentPrice] = [:]
-        for version in try await repository.currentVersions(logger: logger) {
-            var prices = PriceSet(input: version.input, output: version.output, cacheRead: version.cacheRead, cacheWrite: version.cacheWrite,
-                                  reasoning: version.reasoning, batchInput: version.batchInput, batchOutput: version.batchOutput)
-            prices.contextTiers = version.contextTiers.map {
+        for record in try await prices.current(logger: logger) {
+            let price = record.price
+            var set = PriceSet(input: price.input, output: price.output, cacheRead: price.cacheRead, cacheWrite: price.cacheWrite,
+                               reasoning: price.reasoning, batchInput: price.batchInput, batchOutput: price.batchOutput)
+            set.contextTiers = price.contextTiers.map {
                 ContextTierPrice(thresholdTokens: $0.thresholdTokens, input: $0.input, output: $0.output, cacheRead: $0.cacheRead, cacheWrite: $0.cacheWrite)
             }
-            current[CanonicalModelKey(provider: version.provider, model: version.model)] = CurrentPrice(prices: prices, status: version.status)
+            current[CanonicalModelKey(provider: record.key.provider, model: record.key.model)] = CurrentPrice(prices: set, status: record.status)
         }
         let states = try await repository.sourceStates(logger: logger)
         let (validators, cached) = try await previousDocuments(states: states, normaliser: normaliser)
@@ -195,16 +198,21 @@ public struct PriceSyncJob: Sendable {
         return ConflictRow(provider: result.key.provider, model: result.key.model, region: result.key.region, fields: fields)
     }
 
-    static func version(_ change: PlannedPriceChange) -> PriceSyncRepository.NewVersion {
+    /// Per field, the sources that decided it: `{"input": [{"source", "value", "weight"}]}`.
+    static func provenanceRows(_ change: PlannedPriceChange) -> [String: [[String: String]]] {
         var provenance: [String: [[String: String]]] = [:]
         for (field, values) in change.provenance {
             provenance[field.rawValue] = values.map { ["source": $0.source, "value": "\($0.value)", "weight": "\($0.weight)"] }
         }
-        return PriceSyncRepository.NewVersion(
+        return provenance
+    }
+
+    static func version(_ change: PlannedPriceChange) -> PriceSyncRepository.NewVersion {
+        PriceSyncRepository.NewVersion(
             provider: change.key.provider, model: change.key.model, input: change.new[.input]!, output: change.new[.output]!,
             cacheRead: change.new[.cacheRead], cacheWrite: change.new[.cacheWrite], reasoning: change.new[.reasoning],
             batchInput: change.new[.batchInput], batchOutput: change.new[.batchOutput],
-            status: change.status.rawValue, provenance: jsonText(provenance), contextTiers: jsonText(tiersJSON(change.new.contextTiers)))
+            status: change.status.rawValue, provenance: jsonText(provenanceRows(change)), contextTiers: jsonText(tiersJSON(change.new.contextTiers)))
     }
 
     /// Tiers as stored: `[{"threshold_tokens": 200000, "input": "…", …}]`, decimals as strings.

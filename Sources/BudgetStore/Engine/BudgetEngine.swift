@@ -66,7 +66,8 @@ public struct BudgetEngine: Sendable {
     /// Catalog-dependent writes retry this often after a stale answer before giving up.
     static let staleRetries = 5
 
-    private func withFreshCatalog<T>(logger: Logger, _ body: (LimitCatalog) async throws -> T?) async throws -> T {
+    /// Runs `body` with the cached catalog; a nil answer (the database said stale) reloads and retries.
+    func withFreshCatalog<T>(logger: Logger, _ body: (LimitCatalog) async throws -> T?) async throws -> T {
         var catalog = try await self.catalog.current()
         for _ in 0..<Self.staleRetries {
             if let result = try await body(catalog) { return result }

@@ -35,7 +35,7 @@ extension BudgetEngine {
             after = (last.position, last.record.id)
             report.examined += page.count
             // Ids actually repriced, with the cost each was given.
-            let outcome: [UUID: Decimal] = try await withCatalog { catalog in
+            let outcome: [UUID: Decimal] = try await withFreshCatalog(logger: logger) { catalog in
                 var records: [LedgerRecord] = []
                 var costs: [UUID: Decimal] = [:]
                 for (record, _) in page {
@@ -70,16 +70,6 @@ extension BudgetEngine {
         }
         report.lines = totals.values.sorted { ($0.provider, $0.model) < ($1.provider, $1.model) }
         return report
-    }
-
-    /// Runs `body` with the current catalog, reloading and retrying when it was stale (nil).
-    private func withCatalog<T>(_ body: (LimitCatalog) async throws -> T?) async throws -> T {
-        var catalog = try await self.catalog.current()
-        for _ in 0..<5 {
-            if let result = try await body(catalog) { return result }
-            catalog = try await self.catalog.reload(ifOlderThan: catalog.generation + 1)
-        }
-        throw StoreError(.staleCatalog, "the catalog kept changing while repricing")
     }
 }
 

@@ -5,6 +5,8 @@ import Logging
 import PostgresNIO
 
 public struct PriceRecord: Sendable, Hashable {
+    /// The stored (trimmed, lower-cased) provider and model.
+    public var key: PriceKey
     public var price: Price
     public var status: String
     public var source: String
@@ -49,7 +51,7 @@ public struct PriceRepository: Sendable {
     }
 
     static func record(from row: Row) -> PriceRecord {
-        PriceRecord(price: price(from: row), status: row.12, source: row.13, setBy: row.14, effectiveTo: row.11)
+        PriceRecord(key: PriceKey(provider: row.2, model: row.3), price: price(from: row), status: row.12, source: row.13, setBy: row.14, effectiveTo: row.11)
     }
 
     /// Sets a manual price (an override sources never replace): closes the current version (if any),
@@ -208,6 +210,14 @@ public struct PriceRepository: Sendable {
     private func jsonText(_ query: PostgresQuery, logger: Logger) async throws -> String {
         for try await text in try await client.query(query, logger: logger).decode(String.self) { return text }
         return "[]"
+    }
+
+    /// The current version of every model's price.
+    public func current(logger: Logger) async throws -> [PriceRecord] {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
+        var records: [PriceRecord] = []
+        for try await row in rows.decode(Row.self) { records.append(Self.record(from: row)) }
+        return records
     }
 
     /// Every version of a model's price, newest first.

@@ -45,37 +45,6 @@ public struct PriceSyncRepository: Sendable {
         }
     }
 
-    public struct CurrentVersion: Sendable {
-        public var provider: String
-        public var model: String
-        public var input: Decimal
-        public var output: Decimal
-        public var cacheRead: Decimal?
-        public var cacheWrite: Decimal?
-        public var reasoning: Decimal?
-        public var batchInput: Decimal?
-        public var batchOutput: Decimal?
-        public var status: String
-        public var contextTiers: [ContextTier]
-    }
-
-    /// The current version of every model's price.
-    public func currentVersions(logger: Logger) async throws -> [CurrentVersion] {
-        let rows = try await client.query("""
-            SELECT provider_key, model_key, input_per_token, output_per_token, cache_read_per_token, cache_write_per_token,
-                   reasoning_per_token, batch_input_per_token, batch_output_per_token, status, context_tiers::text
-            FROM prices WHERE effective_to IS NULL
-            """, logger: logger)
-        var versions: [CurrentVersion] = []
-        for try await (provider, model, input, output, cacheRead, cacheWrite, reasoning, batchIn, batchOut, status, tiers) in rows.decode(
-            (String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Decimal?, Decimal?, String, String).self) {
-            versions.append(CurrentVersion(provider: provider, model: model, input: input, output: output, cacheRead: cacheRead, cacheWrite: cacheWrite,
-                                           reasoning: reasoning, batchInput: batchIn, batchOutput: batchOut, status: status,
-                                           contextTiers: PriceRepository.contextTiers(tiers)))
-        }
-        return versions
-    }
-
     public struct AliasRow: Sendable {
         public var provider: String
         public var model: String

@@ -2,6 +2,7 @@
 import BudgetStore
 import Foundation
 import Logging
+import PostgresNIO
 
 struct CommandContext {
     let configuration: BudgetConfiguration
@@ -35,6 +36,16 @@ struct CommandContext {
         } catch {
             do { try await access.release() } catch { logger.error("could not release the private cluster", metadata: ["error": "\(error)"]) }
             throw error
+        }
+    }
+
+    /// Runs `body` with a pooled client on `endpoint`, the client running only for as long.
+    func withClient<T: Sendable>(_ endpoint: DatabaseEndpoint, maximumConnections: Int = 2, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: maximumConnections))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await client.run(); return nil }
+            defer { group.cancelAll() }
+            return try await body(client)
         }
     }
 

@@ -32,11 +32,9 @@ struct PricesCommand: AsyncParsableCommand {
             let migrations = try context.migrations()
             let summary = try await context.withDatabase { endpoint -> PriceSyncSummary? in
                 _ = try await MigrationRunner(migrations: migrations, logger: context.logger).run(on: endpoint)
-                let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 4))
-                return try await withThrowingTaskGroup(of: PriceSyncSummary?.self) { group in
-                    group.addTask { await client.run(); return nil }
-                    defer { group.cancelAll() }
-                    return try await PriceSyncJob(sources: sources, client: client, logger: context.logger).run(dryRun: dryRun)
+                let (logger, dryRun) = (context.logger, self.dryRun)
+                return try await context.withClient(endpoint, maximumConnections: 4) { client in
+                    try await PriceSyncJob(sources: sources, client: client, logger: logger).run(dryRun: dryRun)
                 }
             }
             guard let summary else {

@@ -31,12 +31,10 @@ struct RepriceCommand: AsyncParsableCommand {
         let migrations = try context.migrations()
         let report = try await context.withDatabase { endpoint in
             _ = try await MigrationRunner(migrations: migrations, logger: context.logger).run(on: endpoint)
-            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 2))
-            return try await withThrowingTaskGroup(of: RepriceReport?.self) { group in
-                group.addTask { await client.run(); return nil }
-                defer { group.cancelAll() }
-                let engine = BudgetEngine(client: client, logger: context.logger, naming: .canonicalNames)
-                return try await engine.reprice(from: start, to: end, wrongVersion: wrongVersion, dryRun: dryRun, logger: context.logger)
+            let (logger, dryRun) = (context.logger, self.dryRun)
+            return try await context.withClient(endpoint) { client in
+                let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
+                return try await engine.reprice(from: start, to: end, wrongVersion: wrongVersion, dryRun: dryRun, logger: logger)
             }
         }
         let kind = wrongVersion == nil ? "unpriced" : "selected"

@@ -58,11 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let catalogue = try JSONDecoder().decode(PriceCatalogue.self, from: Data(contentsOf: file))
         let entries = String(decoding: try JSONEncoder().encode(catalogue.prices), as: UTF8.self)
-        let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 1))
-        let written = try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask { await client.run(); return nil }
-            defer { group.cancelAll() }
-            return try await PriceRepository(client: client).seedIfEmpty(catalogueEntries: entries, logger: context.logger)
+        let logger = context.logger
+        let written = try await context.withClient(endpoint, maximumConnections: 1) { client in
+            try await PriceRepository(client: client).seedIfEmpty(catalogueEntries: entries, logger: logger)
         }
         if written > 0 {
             context.logger.info("loaded the bundled price catalogue", metadata: ["prices": "\(written)", "generated_at": "\(catalogue.generatedAt)"])
