@@ -13,6 +13,10 @@ public struct ImportError: Error, CustomStringConvertible, Sendable, Equatable {
         case conflictingHistory
         /// The ledger after the transform does not reproduce the file's figures; rolled back.
         case reconciliationFailed
+        /// An option of the import is not usable (an unknown time zone...).
+        case invalidOption
+        /// PostgreSQL refused the transform; rolled back.
+        case transformFailed
         /// The policy file is not an Apollo policy file.
         case invalidPolicyFile
     }
