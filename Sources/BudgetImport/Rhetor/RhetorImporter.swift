@@ -69,6 +69,8 @@ public struct RhetorImportReport: Sendable {
     public var unpricedRowsAdded: Int
     public var reconciliation: Reconciliation
     public var duration: Duration
+    /// Time spent in each phase, in order (for the benchmark).
+    public var phases: [(phase: ImportProgress.Phase, duration: Duration)]
     public var runID: Int64?
 
     public var rowsPerMinute: Double {
@@ -98,6 +100,7 @@ public struct RhetorImporter: Sendable {
             throw ImportError(.invalidOption, "--source and --budget must not be empty")
         }
         progress(ImportProgress(phase: .checking, done: 0, total: 1))
+        var timer = PhaseTimer(phase: .checking)
         let sha256 = try Self.sha256(of: path)
         let file = try await RhetorFile.open(path: path, logger: logger)
         defer { Task { await file.close() } }
@@ -113,7 +116,7 @@ public struct RhetorImporter: Sendable {
             do {
                 let report = try await importInTransaction(
                     connection: connection, file: file, path: path, sha256: sha256, total: total, settings: settings,
-                    sqliteFigures: sqliteFigures, options: options, started: started, progress: progress)
+                    sqliteFigures: sqliteFigures, options: options, started: started, timer: timer, progress: progress)
                 if report.outcome == .imported {
                     try await connection.query("COMMIT", logger: logger)
                 } else {
@@ -130,8 +133,9 @@ public struct RhetorImporter: Sendable {
     private func importInTransaction(
         connection: PostgresConnection, file: RhetorFile, path: String, sha256: String, total: Int, settings: [RhetorSetting],
         sqliteFigures: [ReconciliationKey: FileFigures], options: RhetorImportOptions, started: ContinuousClock.Instant,
-        progress: @escaping @Sendable (ImportProgress) -> Void
+        timer: PhaseTimer, progress: @escaping @Sendable (ImportProgress) -> Void
     ) async throws -> RhetorImportReport {
+        var timer = timer
         // PostgreSQL must know the zone too (it reads the timestamps).
         _ = try await connection.query("SELECT now() AT TIME ZONE \(options.timezone)", logger: logger)
         try await runScript(scripts.staging, on: connection)
@@ -154,6 +158,7 @@ public struct RhetorImporter: Sendable {
 
         // Copy: SQLite pages in id order, each sent with COPY as soon as it is read.
         progress(ImportProgress(phase: .copying, done: 0, total: total))
+        timer.next(.copying)
         var problems: [String] = []
         var copied = 0
         let pageSize = options.pageSize
@@ -205,9 +210,11 @@ public struct RhetorImporter: Sendable {
         try await connection.query("ANALYZE rhetor_usage_staging", logger: logger)
 
         progress(ImportProgress(phase: .transforming, done: 0, total: 1))
+        timer.next(.transforming)
         try await runScript(scripts.transform, on: connection)
 
         progress(ImportProgress(phase: .reconciling, done: 0, total: 1))
+        timer.next(.reconciling)
         try await runScript(scripts.reconcile, on: connection)
         let reconciliation = try await readReconciliation(connection: connection, sqlite: sqliteFigures)
 
@@ -238,7 +245,7 @@ public struct RhetorImporter: Sendable {
             outcome: outcome, file: path, sha256: sha256, source: options.source, timezone: options.timezone, budgetName: options.budgetName,
             rowsInFile: total, rowsAdded: rowsAdded, rowsBefore: rowsBefore, settingsInFile: settings.count, settingsChanged: settingsChanged,
             limitVersionsAdded: versionsAdded, unpricedRowsAdded: unpricedAdded, reconciliation: reconciliation,
-            duration: ContinuousClock.now - started, runID: outcome == .imported ? runID : nil)
+            duration: ContinuousClock.now - started, phases: timer.finish(), runID: outcome == .imported ? runID : nil)
     }
 
     private func runScript(_ sql: String, on connection: PostgresConnection) async throws {
@@ -293,6 +300,25 @@ public struct RhetorImporter: Sendable {
         let message = info[.message] ?? "\(error)"
         if info[.sqlState] == "BUD01" { return ImportError(.conflictingHistory, message) }
         return ImportError(.transformFailed, "the import transform failed, nothing was changed: \(message)" + (info[.detail].map { " (\($0))" } ?? ""))
+    }
+}
+
+/// Measures how long each phase of an import takes.
+struct PhaseTimer {
+    private var current: ImportProgress.Phase
+    private var since = ContinuousClock.now
+    private var done: [(phase: ImportProgress.Phase, duration: Duration)] = []
+
+    init(phase: ImportProgress.Phase) { current = phase }
+
+    mutating func next(_ phase: ImportProgress.Phase) {
+        let now = ContinuousClock.now
+        done.append((current, now - since))
+        (current, since) = (phase, now)
+    }
+
+    func finish() -> [(phase: ImportProgress.Phase, duration: Duration)] {
+        done + [(current, ContinuousClock.now - since)]
     }
 }
 
