@@ -32,7 +32,6 @@ CREATE TABLE legacy_usage (
     import_run_id bigint NOT NULL REFERENCES import_runs (id),
     PRIMARY KEY (legacy_source, legacy_id)
 );
-CREATE INDEX legacy_usage_by_usage ON legacy_usage (usage_id);
 COMMENT ON TABLE legacy_usage IS 'Which ledger row each imported legacy row became; unique per (legacy_source, legacy_id).';
 
 CREATE TABLE legacy_limit_settings (

@@ -250,7 +250,10 @@ public struct RhetorImporter: Sendable {
 
     private func runScript(_ sql: String, on connection: PostgresConnection) async throws {
         for statement in SQLScript.statements(in: sql) {
+            let started = ContinuousClock.now
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            let firstLine = statement.split(separator: "\n").first { !$0.hasPrefix("--") } ?? ""
+            logger.debug("import statement done", metadata: ["duration": "\(ContinuousClock.now - started)", "statement": "\(firstLine.prefix(80))"])
         }
     }
 

@@ -2,6 +2,9 @@
 -- The importer fills them with COPY: rhetor_usage_staging row for row from Rhetor's `usage` table,
 -- rhetor_settings_staging from `budget_settings`, and one row of parameters.
 
+-- Room for the hash joins and sorts of a million-row import to stay in memory (this transaction only).
+SET LOCAL work_mem = '256MB';
+
 CREATE TEMP TABLE rhetor_import_params (
     source      text NOT NULL,         -- legacy_source of the rows (--source, default 'rhetor')
     timezone    text NOT NULL,         -- the zone Rhetor's naive timestamps are read in (--timezone)

@@ -137,6 +137,8 @@ BEGIN
 END $$;
 
 -- The usage rows not imported before, with their ledger id, event time and pricing status.
+-- Ledger ids start with the event time in milliseconds (the layout of UUIDv7), so that a large
+-- import appends to the ledger's indexes in time order instead of scattering random keys.
 -- Naive timestamps are local time in the chosen zone (PostgreSQL's rules for the hour a DST
 -- change skips or repeats). Metadata is Rhetor's JSON text as JSONB; text that is not JSON is kept
 -- as {"rhetor_metadata_text": …} rather than lost.
@@ -152,7 +154,10 @@ BEGIN
     -- Fast path: one cast for all rows; the row-by-row guard only when some text is not JSON.
     BEGIN
         CREATE TEMP TABLE rhetor_usage_new ON COMMIT DROP AS
-        SELECT gen_random_uuid() AS usage_id, s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
+        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(
+                   floor(extract(epoch FROM s.raw_timestamp::timestamp AT TIME ZONE p.timezone) * 1000)::bigint) FROM 3)
+                   FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid AS usage_id,
+               s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
                md5(row(s.raw_timestamp, s.provider, s.model, s.component, s.task_type,
                        s.input_tokens, s.output_tokens, s.cost, s.metadata)::text) AS row_hash,
                (s.cost IS NULL OR (s.cost = 0 AND NOT EXISTS (SELECT 1 FROM rhetor_known_models k
@@ -162,7 +167,10 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM legacy_usage l WHERE l.legacy_source = p.source AND l.legacy_id = s.legacy_id);
     EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
         CREATE TEMP TABLE rhetor_usage_new ON COMMIT DROP AS
-        SELECT gen_random_uuid() AS usage_id, s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
+        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(
+                   floor(extract(epoch FROM s.raw_timestamp::timestamp AT TIME ZONE p.timezone) * 1000)::bigint) FROM 3)
+                   FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid AS usage_id,
+               s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
                md5(row(s.raw_timestamp, s.provider, s.model, s.component, s.task_type,
                        s.input_tokens, s.output_tokens, s.cost, s.metadata)::text) AS row_hash,
                (s.cost IS NULL OR (s.cost = 0 AND NOT EXISTS (SELECT 1 FROM rhetor_known_models k
@@ -186,11 +194,13 @@ SELECT n.usage_id, n.occurred_at, n.component, n.provider, n.model, lower(btrim(
        CASE WHEN n.unpriced THEN NULL ELSE n.cost END,
        CASE WHEN n.unpriced THEN 'unpriced' ELSE 'caller_priced' END,
        'rhetor:' || n.legacy_id, 'rhetor_import', n.metadata_json
-FROM rhetor_usage_new n;
+FROM rhetor_usage_new n
+ORDER BY n.occurred_at;
 
 INSERT INTO legacy_usage (legacy_source, legacy_id, usage_id, occurred_at, raw_timestamp, legacy_cost, row_hash, import_run_id)
 SELECT p.source, n.legacy_id, n.usage_id, n.occurred_at, n.raw_timestamp, n.cost, n.row_hash, p.run_id
-FROM rhetor_usage_new n JOIN rhetor_import_params p ON true;
+FROM rhetor_usage_new n JOIN rhetor_import_params p ON true
+ORDER BY n.legacy_id;
 
 -- One unpriced-usage event per model Rhetor could not price (deduplicated as the engine does).
 SELECT record_budget_event('unpriced_usage', NULL, NULL,
