@@ -13,6 +13,7 @@ struct Budget: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self,
             BudgetsCommand.self, LimitsCommand.self, AllocateCommand.self, CommitCommand.self, ReleaseCommand.self,
             UsageCommand.self, StatusCommand.self, PricesCommand.self, RepriceCommand.self, BenchCommand.self, VersionCommand.self,
+            ImportApolloPoliciesCommand.self,   // temporary: moves under `budget import` when ImportCommand is merged
         ]
     )
 }
