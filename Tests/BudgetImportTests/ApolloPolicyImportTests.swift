@@ -39,7 +39,7 @@ struct ApolloPolicyImportTests {
                 """)
             #expect(soft == "warn|chat|per_session|soft_limit")
             let disabled = try await Self.scalar(client, """
-                SELECT concat_ws('|', l.policy, p.enabled::text, p.end_date IS NOT NULL) FROM apollo_policies p JOIN limits l ON l.id = p.limit_id
+                SELECT concat_ws('|', l.policy, p.enabled::text, (p.end_date IS NOT NULL)::text) FROM apollo_policies p JOIN limits l ON l.id = p.limit_id
                 WHERE p.policy_id = '9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b'
                 """)
             #expect(disabled == "ignore|false|true")

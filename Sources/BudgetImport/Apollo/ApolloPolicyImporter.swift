@@ -67,9 +67,8 @@ public struct ApolloPolicyImporter: Sendable {
             let policy: ApolloPolicy
             do {
                 policy = try ApolloPolicy.parse(object)
-            } catch let error as ApolloPolicyParseError {
-                let id = (object["policy_id"] ?? object["policyId"]).flatMap { if case .string(let s) = $0 { s } else { nil } }
-                throw ImportError(.invalidPolicyFile, "\(name): policy \(index + 1)\(id.map { " (\($0))" } ?? ""): \(error.field) \(error.message); nothing was imported")
+            } catch {
+                throw ImportError(.invalidPolicyFile, Self.describe(error, index: index, object: object, name: name))
             }
             guard seen.insert(policy.policyID).inserted else {
                 throw ImportError(.invalidPolicyFile, "\(name): policy_id \(policy.policyID) appears twice; nothing was imported")
@@ -77,5 +76,11 @@ public struct ApolloPolicyImporter: Sendable {
             policies.append(policy)
         }
         return policies
+    }
+
+    static func describe(_ error: ApolloPolicyParseError, index: Int, object: [String: JSONValue], name: String) -> String {
+        var label = "policy \(index + 1)"
+        if case .string(let id)? = object["policy_id"] ?? object["policyId"] { label += " (\(id))" }
+        return "\(name): \(label): \(error.field) \(error.message); nothing was imported"
     }
 }

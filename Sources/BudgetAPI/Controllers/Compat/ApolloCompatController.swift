@@ -230,7 +230,7 @@ struct ApolloCompatController {
         let policy: ApolloPolicy
         do {
             policy = try ApolloPolicy.parse(members, newID: { UUID().uuidString.lowercased() })
-        } catch let error as ApolloPolicyParseError {
+        } catch {
             throw APIError.badRequest("\(error.field) \(error.message)", field: error.field)
         }
         let (stored, result) = try await repository.setPolicy(policy, logger: context.logger)
