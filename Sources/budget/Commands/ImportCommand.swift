@@ -13,7 +13,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Bring data over from the systems Budget replaces.",
-        subcommands: [ImportRhetorCommand.self]
+        subcommands: [ImportRhetorCommand.self, ImportApolloPoliciesCommand.self]
     )
 }
 

@@ -1,0 +1,262 @@
+// /api/v1/compat/apollo: Apollo's TokenBudgetManager operations in Apollo's shapes, on Budget's
+// engine (one budget named `apollo`). Apollo's defects are not reproduced: hard limits deny
+// (reserved tokens count), usage beyond an allocation is recorded in full, state is durable.
+import BudgetCore
+import BudgetStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+struct ApolloCompatController {
+    let engine: BudgetEngine
+    let repository: ApolloCompatRepository
+    let resolver = ApolloTierResolver()
+
+    /// Apollo's validator gives an allocation created with `expiration_time=None` 24 hours; Budget
+    /// uses that for every allocation without one (a reservation that never expires would hold
+    /// its tokens against the limits forever).
+    static let defaultLifetime: TimeInterval = 24 * 3600
+    static let maxLifetime: TimeInterval = 30 * 24 * 3600
+
+    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
+        let apollo = group.group("compat/apollo")
+        apollo.post("allocate") { request, context in try await allocate(request, context) }
+        apollo.get("allocations/:context_id") { _, context in
+            let contextID = try Self.contextID(context)
+            guard let allocation = try await repository.allocation(contextID: contextID, logger: context.logger) else {
+                throw APIError.notFound("no allocation for context '\(contextID)'")
+            }
+            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
+        }
+        apollo.post("allocations/:context_id/usage") { request, context in try await recordUsage(request, context) }
+        apollo.post("allocations/:context_id/release") { _, context in
+            let contextID = try Self.contextID(context)
+            guard let allocation = try await repository.release(contextID: contextID, logger: context.logger) else {
+                throw APIError.notFound("no allocation for context '\(contextID)'")
+            }
+            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
+        }
+        apollo.get("summary") { request, context in try await summary(request, context) }
+        apollo.get("limits") { _, context in
+            let policies = try await repository.policies(logger: context.logger)
+            return try JSONResponse.make(.ok, JSONValue.array(policies.map(ApolloWire.policy)))
+        }
+        apollo.put("limits") { request, context in try await setLimit(request, context, policyID: nil) }
+        apollo.put("limits/:policy_id") { request, context in
+            try await setLimit(request, context, policyID: try Self.pathText(context, "policy_id"))
+        }
+        apollo.get("tier") { request, context in
+            let resolution = resolver.resolve(model: request.query("model"), component: request.query("component"), provider: request.query("provider"))
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "tier": .string(resolution.tier.rawValue), "resolvedBy": .string(resolution.source.rawValue), "matched": .text(resolution.matched),
+            ]))
+        }
+    }
+
+    // MARK: allocate
+
+    func allocate(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let body = try ApolloObject(try await request.decodeBody(JSONValue.self, context: context).value)
+        let contextID = try body.requiredString("context_id")
+        let component = try body.string("component")
+        let provider = try body.string("provider")
+        let model = try body.string("model")
+        let taskType = try body.string("task_type") ?? "default"
+        let priority: ApolloPriority
+        if let raw = try body.integer("priority") {
+            guard let value = ApolloPriority(Int(clamping: raw)) else {
+                throw APIError.badRequest("priority must be from 1 (low) to 10 (critical)", field: body.raw("priority")?.1)
+            }
+            priority = value
+        } else {
+            priority = .normal
+        }
+        let tokens: Int64
+        if let requested = try body.integer("token_count") {
+            guard requested >= 1 else { throw APIError.badRequest("token_count must be at least 1", field: body.raw("token_count")?.1) }
+            tokens = requested
+        } else {
+            tokens = ApolloDefaults.allocationSize(taskType: taskType, priority: priority)
+        }
+        let now = Date()
+        let expiresAt: Date
+        if let explicit = try body.instant("expiration_time") ?? body.instant("expiration") {
+            guard explicit > now, explicit.timeIntervalSince(now) <= Self.maxLifetime else {
+                throw APIError.badRequest("expiration_time must be in the future and at most 30 days ahead", field: "expiration_time")
+            }
+            expiresAt = explicit
+        } else if let ttl = try body.integer("ttl_seconds") {
+            guard ttl >= 1, TimeInterval(ttl) <= Self.maxLifetime else {
+                throw APIError.badRequest("ttl_seconds must be from 1 to 2592000 (30 days)", field: body.raw("ttl_seconds")?.1)
+            }
+            expiresAt = now.addingTimeInterval(TimeInterval(ttl))
+        } else {
+            expiresAt = now.addingTimeInterval(Self.defaultLifetime)
+        }
+        let metadata = try body.object("metadata")
+        let resolution: ApolloTierResolver.Resolution
+        if let explicit = try body.string("tier") {
+            guard let tier = ApolloTier(rawValue: explicit) else {
+                throw APIError.badRequest("unknown tier '\(explicit)' (use one of \(ApolloTier.allCases.map(\.rawValue).joined(separator: ", ")))", field: "tier")
+            }
+            resolution = .init(tier: tier, source: .caller, matched: nil)
+        } else {
+            resolution = resolver.resolve(model: model, component: component, provider: provider)
+        }
+        let allocateRequest = ApolloCompatRepository.AllocateRequest(
+            contextID: contextID, component: component, provider: provider, model: model, taskType: taskType, tier: resolution.tier,
+            priority: priority, tokens: tokens, expiresAt: expiresAt, sessionID: try body.string("session_id"), taskID: try body.string("task_id"),
+            metadata: metadata)
+        let outcome = try await planned {
+            try await repository.allocate(allocateRequest, engine: engine, logger: context.logger)
+        }
+        switch outcome {
+        case .granted(let allocation, _):
+            return try JSONResponse.make(.created, ApolloWire.allocation(allocation))
+        case .denied(let deniedBy, _):
+            var error = AllocationsController.denial(deniedBy, replayed: false)
+            if let policy = try await repository.policies(logger: context.logger).first(where: { $0.limitID == deniedBy.limitID }) {
+                error.details["policyId"] = .string(policy.policy.policyID)
+                error.details["policyType"] = .string(policy.policy.type.rawValue)
+                error.message = "Apollo \(policy.policy.type.rawValue) policy \(policy.policy.policyID) (\(policy.policy.tier.rawValue), \(policy.policy.period.rawValue)) would be exceeded"
+            }
+            error.details["contextId"] = .string(contextID)
+            error.details["tier"] = .string(resolution.tier.rawValue)
+            throw error
+        }
+    }
+
+    // MARK: record usage
+
+    func recordUsage(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let contextID = try Self.contextID(context)
+        let body = try ApolloObject(try await request.decodeBody(JSONValue.self, context: context).value)
+        guard let tokens = try body.integer("tokens") else { throw APIError.badRequest("tokens is required", field: "tokens") }
+        guard tokens >= 1 else { throw APIError.badRequest("tokens must be at least 1", field: "tokens") }
+        let kindText = try body.string("usage_type") ?? "total"
+        guard let kind = ApolloCompatRepository.UsageKind(rawValue: kindText) else {
+            throw APIError.badRequest("usage_type must be input, output or total", field: body.raw("usage_type")?.1)
+        }
+        let usage: TokenUsage
+        switch kind {
+        case .input: usage = TokenUsage(input: tokens)
+        case .output: usage = TokenUsage(output: tokens)
+        case .total:
+            let input = try body.integer("input_tokens")
+            let output = try body.integer("output_tokens")
+            if input != nil || output != nil {
+                let (i, o) = (input ?? 0, output ?? 0)
+                guard i >= 0, o >= 0, i.addingReportingOverflow(o) == (tokens, false) else {
+                    throw APIError.badRequest("input_tokens + output_tokens must equal tokens", field: "input_tokens")
+                }
+                usage = TokenUsage(input: i, output: o)
+            } else {
+                // No split: counted as output tokens, so a dollar limit is charged the worst case.
+                usage = TokenUsage(output: tokens)
+            }
+        }
+        let operationID = try body.string("operation_id")
+        let metadata = try body.object("metadata")
+        guard let outcome = try await repository.recordUsage(contextID: contextID, usage: usage, operationID: operationID, metadata: metadata,
+                                                            engine: engine, logger: context.logger) else {
+            throw APIError.notFound("no allocation for context '\(contextID)'")
+        }
+        return try JSONResponse.make(.ok, JSONValue.object([
+            "tokensRecorded": .integer(tokens), "overuseTokens": .integer(outcome.overuseTokens),
+            "record": ApolloWire.usageRecord(outcome.record, allocation: outcome.allocation, usageType: kind.rawValue,
+                                             operationID: operationID, metadata: metadata),
+            "allocation": ApolloWire.allocation(outcome.allocation),
+        ]))
+    }
+
+    // MARK: summary
+
+    func summary(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let tier: ApolloTier? = try request.query("tier").map { try parseEnum($0, ApolloTier.self, field: "tier") }
+        let period = try parseEnum(request.query("period"), ApolloPeriod.self, field: "period", default: .daily)
+        let component = request.query("component")
+        let taskType = request.query("task_type") ?? request.query("taskType")
+        let contextID = request.query("context_id") ?? request.query("contextId")
+        let budgetID = try await repository.ensureBudget(seedDefaults: true, logger: context.logger)
+        let policies = try await repository.policies(logger: context.logger)
+        let now = Date()
+        var summaries: [JSONValue] = []
+        for current in tier.map({ [$0] }) ?? ApolloTier.allCases {
+            // Apollo's choice: among the applicable policies of the period, a specific one
+            // (component or task type) overrides a general one.
+            var chosen: ApolloCompatRepository.StoredPolicy?
+            for stored in policies {
+                let p = stored.policy
+                guard p.tier == current, p.period == period, stored.effectivePolicy(at: now) != nil else { continue }
+                if let c = p.component, let asked = component, c != asked { continue }
+                if let t = p.taskType, let asked = taskType, t != asked { continue }
+                if chosen == nil || p.component != nil || p.taskType != nil { chosen = stored }
+            }
+            guard let chosen else { continue }
+            let query = Scope(component: chosen.policy.component ?? component, taskType: chosen.policy.taskType ?? taskType,
+                              tier: current.rawValue, sessionID: contextID, taskID: contextID)
+            var states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
+            if !states.contains(where: { $0.limitID == chosen.limitID }), contextID != nil || (period != .perSession && period != .perTask) {
+                // A policy set through another instance: this one's cached catalog is older.
+                await engine.catalog.invalidate()
+                states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
+            }
+            guard let state = states.first(where: { $0.limitID == chosen.limitID }) else { continue }   // per_session without context_id
+            let spent = Decimal(exactly: state.spent ?? "0") ?? 0
+            let reserved = Decimal(exactly: state.reserved ?? "0") ?? 0
+            let used = Int64(wholeTokens: spent) ?? 0
+            let totals = try await repository.activeTotals(tier: current, component: component, taskType: taskType, logger: context.logger)
+            let limit = chosen.policy.limit
+            summaries.append(.object([
+                "period": .string(period.rawValue), "tier": .string(current.rawValue), "component": .text(component), "taskType": .text(taskType),
+                "totalAllocated": .integer(totals.tokensAllocated), "totalUsed": .integer(used), "limit": .integer(limit),
+                "usagePercentage": limit > 0 ? ApolloWire.ratio(used, limit) : .number("0"),
+                "activeAllocations": .number(String(totals.activeAllocations)),
+                "startTime": .instant(state.windowStart), "endTime": .instant(state.windowEnd),
+                "remaining": .integer(max(0, limit - used)), "isExceeded": .bool(used > limit),
+                "reserved": .integer(Int64(wholeTokens: reserved) ?? 0), "policyId": .string(chosen.policy.policyID),
+                "policyType": .string(chosen.policy.type.rawValue),
+            ]))
+        }
+        return try JSONResponse.make(.ok, JSONValue.array(summaries))
+    }
+
+    // MARK: set limit
+
+    func setLimit(_ request: Request, _ context: BudgetRequestContext, policyID: String?) async throws -> Response {
+        let value = try await request.decodeBody(JSONValue.self, context: context).value
+        guard case .object(var members) = value else { throw APIError.badRequest("the body must be a JSON object") }
+        if let policyID { members["policy_id"] = .string(policyID); members["policyId"] = nil }
+        let policy: ApolloPolicy
+        do {
+            policy = try ApolloPolicy.parse(members, newID: { UUID().uuidString.lowercased() })
+        } catch {
+            throw APIError.badRequest("\(error.field) \(error.message)", field: error.field)
+        }
+        let (stored, result) = try await repository.setPolicy(policy, logger: context.logger)
+        await engine.catalog.invalidate()
+        return try JSONResponse.make(result == .created ? .created : .ok, ApolloWire.policy(stored))
+    }
+
+    // MARK: path values
+
+    static func contextID(_ context: BudgetRequestContext) throws -> String {
+        try pathText(context, "context_id")
+    }
+
+    static func pathText(_ context: BudgetRequestContext, _ name: String) throws -> String {
+        guard let raw = context.parameters.get(name), let text = raw.removingPercentEncoding, !text.isEmpty, text.count <= 500 else {
+            throw APIError.badRequest("\(name) is not valid", field: name)
+        }
+        return text
+    }
+}
+
+extension ApolloCompatRepository.StoredPolicy {
+    /// The Budget policy it has now, or nil when Apollo would skip it (disabled or ended).
+    func effectivePolicy(at instant: Date) -> Policy? {
+        guard policy.enabled else { return nil }
+        if let end = policy.endDate, end <= instant { return nil }
+        return budgetPolicy
+    }
+}

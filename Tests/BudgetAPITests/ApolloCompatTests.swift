@@ -1,0 +1,194 @@
+import BudgetAPI
+import BudgetCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@Suite("Apollo compatibility API: Apollo's shapes, with its defects fixed")
+struct ApolloCompatTests {
+    static let base = "/api/v1/compat/apollo"
+
+    /// The summary row of a tier for a period.
+    static func summary(_ client: any TestClientProtocol, tier: String, period: String = "daily") async throws -> [String: any Sendable] {
+        let reply = try await client.send(.get, "\(base)/summary?tier=\(tier)&period=\(period)")
+        let rows = (try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [[String: any Sendable]]) ?? []
+        guard let row = rows.first else { throw JSONShapeError(body: reply.text) }
+        return row
+    }
+
+    @Test func allocateRecordReleaseAndSummaryInApollosShapes() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            // A dated model id resolves like its base name (Apollo fell through to the provider).
+            let granted = try await client.send(.post, "\(Self.base)/allocate",
+                #"{"contextId":"ctx-1","component":"ergon","taskType":"coding","provider":"ollama","model":"claude-3-opus-20240229","priority":5}"#)
+            #expect(granted.status == .created)
+            #expect(granted.string("tier") == "remote_heavyweight")
+            #expect(granted.json["tokensAllocated"] as? Int == 8000)          // DEFAULT_ALLOCATIONS coding/NORMAL
+            #expect(granted.json["tokensUsed"] as? Int == 0)
+            #expect(granted.json["isActive"] as? Bool == true)
+            #expect(granted.string("contextId") == "ctx-1")
+            #expect(granted.string("allocationId") != nil && granted.string("expirationTime") != nil)
+
+            var daily = try await Self.summary(client, tier: "remote_heavyweight")
+            #expect(daily["limit"] as? Int == 1_000_000)
+            #expect(daily["totalAllocated"] as? Int == 8000)
+            #expect(daily["totalUsed"] as? Int == 0)
+            #expect(daily["reserved"] as? Int == 8000)                         // reserved tokens count
+            #expect(daily["activeAllocations"] as? Int == 1)
+
+            let used = try await client.send(.post, "\(Self.base)/allocations/ctx-1/usage", #"{"tokens":3000,"usageType":"input","operationId":"op-1"}"#)
+            #expect(used.status == .ok)
+            #expect(used.json["tokensRecorded"] as? Int == 3000)
+            #expect(used.json["overuseTokens"] as? Int == 0)
+            let record = used.json["record"] as? [String: any Sendable]
+            #expect(record?["tokensUsed"] as? Int == 3000 && record?["usageType"] as? String == "input" && record?["operationId"] as? String == "op-1")
+            daily = try await Self.summary(client, tier: "remote_heavyweight")
+            #expect(daily["totalUsed"] as? Int == 3000)
+            #expect(daily["reserved"] as? Int == 5000)                         // the reservation shrank: nothing counted twice
+
+            // Beyond the allocation: recorded in full (Apollo dropped it).
+            let over = try await client.send(.post, "\(Self.base)/allocations/ctx-1/usage", #"{"tokens":6000,"usage_type":"output"}"#)
+            #expect(over.json["tokensRecorded"] as? Int == 6000)
+            #expect(over.json["overuseTokens"] as? Int == 1000)
+            let afterOver = over.json["allocation"] as? [String: any Sendable]
+            #expect(afterOver?["tokensUsed"] as? Int == 9000 && afterOver?["remainingTokens"] as? Int == 0)
+            daily = try await Self.summary(client, tier: "remote_heavyweight")
+            #expect(daily["totalUsed"] as? Int == 9000)
+            #expect(daily["reserved"] as? Int == 0)
+
+            let released = try await client.send(.post, "\(Self.base)/allocations/ctx-1/release")
+            #expect(released.status == .ok)
+            #expect(released.json["isActive"] as? Bool == false)
+            let status = try await client.send(.get, "\(Self.base)/allocations/ctx-1")
+            #expect(status.json["tokensUsed"] as? Int == 9000)
+            #expect(status.string("status") == "released")
+            daily = try await Self.summary(client, tier: "remote_heavyweight")
+            #expect(daily["totalUsed"] as? Int == 9000 && daily["reserved"] as? Int == 0 && daily["activeAllocations"] as? Int == 0)
+
+            // Usage after release still happened: recorded.
+            let late = try await client.send(.post, "\(Self.base)/allocations/ctx-1/usage", #"{"tokens":10}"#)
+            #expect(late.status == .ok)
+            return ()
+        }
+        let ledger = try await harness.scalar("""
+            SELECT count(*)::text || '/' || sum(input_tokens + output_tokens)::text || '/' || min(tier) || '/' || min(origin)
+            FROM usage_records WHERE metadata->>'apollo_context_id' = 'ctx-1'
+            """)
+        #expect(ledger == "3/9010/remote_heavyweight/apollo_compat")
+    }
+
+    @Test func aHardLimitDeniesWhilePriorityTenBypassesAndIsRecorded() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let set = try await client.send(.put, "\(Self.base)/limits",
+                #"{"tier":"remote_heavyweight","period":"daily","limit":10000,"type":"hard_limit"}"#)
+            #expect(set.status == .created)
+            #expect(set.string("type") == "hard_limit" && set.string("budgetPolicy") == "enforce")
+            let policyID = try #require(set.string("policyId"))
+
+            let first = try await client.send(.post, "\(Self.base)/allocate", #"{"context_id":"a","component":"ergon","provider":"anthropic","token_count":8000}"#)
+            #expect(first.status == .created)
+            // Nothing used yet: the reservation alone leaves too little (Apollo never counted it).
+            let denied = try await client.send(.post, "\(Self.base)/allocate", #"{"context_id":"b","component":"ergon","provider":"anthropic","token_count":4000}"#)
+            #expect(denied.status == .tooManyRequests)
+            #expect(denied.code == "budget_exceeded")
+            let error = denied.json["error"] as? [String: any Sendable]
+            #expect(error?["policyId"] as? String == policyID)
+            #expect(denied.headers[.retryAfter] != nil)
+            let missing = try await client.send(.get, "\(Self.base)/allocations/b")
+            #expect(missing.status == .notFound)
+
+            let critical = try await client.send(.post, "\(Self.base)/allocate",
+                #"{"context_id":"c","component":"ergon","provider":"anthropic","token_count":4000,"priority":10}"#)
+            #expect(critical.status == .created)
+            #expect(critical.json["bypass"] as? Bool == true)
+            #expect(critical.json["priority"] as? Int == 10)
+            return ()
+        }
+        let bypasses = try await harness.scalar("SELECT count(*)::text FROM budget_events WHERE type = 'critical_bypass'")
+        #expect(bypasses == "1")
+        let denials = try await harness.scalar("SELECT count(*)::text FROM budget_events WHERE type = 'allocation_denied'")
+        #expect(denials == "1")
+    }
+
+    @Test func aNewAllocateForAContextReplacesTheOldReservation() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            _ = try await client.send(.post, "\(Self.base)/allocate", #"{"contextId":"same","component":"x","model":"qwen","tokenCount":5000}"#)
+            let again = try await client.send(.post, "\(Self.base)/allocate", #"{"contextId":"same","component":"x","model":"qwen","tokenCount":3000}"#)
+            #expect(again.status == .created)
+            #expect(again.string("tier") == "local_midweight")
+            let daily = try await Self.summary(client, tier: "local_midweight")
+            #expect(daily["reserved"] as? Int == 3000)
+            #expect(daily["totalAllocated"] as? Int == 3000)
+        }
+    }
+
+    @Test func setLimitChangesAPolicyAsANewLimitVersion() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let created = try await client.send(.put, "\(Self.base)/limits/my-policy",
+                #"{"tier":"local_lightweight","period":"hourly","limit":500,"type":"soft_limit","component":"athena"}"#)
+            #expect(created.status == .created)
+            #expect(created.string("policyId") == "my-policy" && created.string("budgetPolicy") == "warn")
+            let changed = try await client.send(.put, "\(Self.base)/limits/my-policy",
+                #"{"tier":"local_lightweight","period":"hourly","limit":700,"type":"hard_limit","component":"athena","warningThreshold":0.9}"#)
+            #expect(changed.status == .ok)
+            #expect(changed.json["limit"] as? Int == 700 && changed.json["limitVersion"] as? Int == 2 && changed.string("budgetPolicy") == "enforce")
+            let same = try await client.send(.put, "\(Self.base)/limits/my-policy",
+                #"{"tier":"local_lightweight","period":"hourly","limit":700,"type":"hard_limit","component":"athena","warningThreshold":0.9}"#)
+            #expect(same.json["limitVersion"] as? Int == 2)
+            let list = try await client.send(.get, "\(Self.base)/limits")
+            let policies = (try JSONSerialization.jsonObject(with: Data(list.text.utf8)) as? [[String: any Sendable]]) ?? []
+            #expect(policies.count == 10)   // Apollo's nine defaults and this one
+        }
+    }
+
+    @Test func badInputIsA400AndChangesNothing() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let cases: [(String, String, String?)] = [
+                ("allocate", #"{"contextId":"z","priority":11}"#, "priority"),
+                ("allocate", #"{"component":"x"}"#, "context_id"),
+                ("allocate", #"{"contextId":"z","tokenCount":0}"#, "tokenCount"),
+                ("allocate", #"{"contextId":"z","tier":"huge"}"#, "tier"),
+                ("allocate", #"[1,2]"#, nil),
+            ]
+            for (path, body, field) in cases {
+                let reply = try await client.send(.post, "\(Self.base)/\(path)", body)
+                #expect(reply.status == .badRequest, "\(body)")
+                if let field { #expect(reply.field == field, "\(body)") }
+            }
+            let badLimit = try await client.send(.put, "\(Self.base)/limits", #"{"tier":"local_midweight","period":"daily","limit":-5,"type":"warn"}"#)
+            #expect(badLimit.status == .badRequest && badLimit.field == "limit")
+            let badPeriod = try await client.send(.get, "\(Self.base)/summary?period=fortnightly")
+            #expect(badPeriod.status == .badRequest)
+            let noContext = try await client.send(.post, "\(Self.base)/allocations/nobody/usage", #"{"tokens":5}"#)
+            #expect(noContext.status == .notFound)
+            _ = try await client.send(.post, "\(Self.base)/allocate", #"{"contextId":"ok","component":"x"}"#)
+            let badTokens = try await client.send(.post, "\(Self.base)/allocations/ok/usage", #"{"tokens":-3}"#)
+            #expect(badTokens.status == .badRequest)
+            let badSplit = try await client.send(.post, "\(Self.base)/allocations/ok/usage", #"{"tokens":10,"inputTokens":3,"outputTokens":3}"#)
+            #expect(badSplit.status == .badRequest)
+            return ()
+        }
+        let ledger = try await harness.scalar("SELECT count(*)::text FROM usage_records")
+        #expect(ledger == "0")
+        let allocations = try await harness.scalar("SELECT count(*)::text FROM apollo_allocations")
+        #expect(allocations == "1")
+    }
+
+    @Test func tierResolutionOfADatedModelID() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let dated = try await client.send(.get, "\(Self.base)/tier?model=claude-3-5-sonnet-20241022&provider=ollama")
+            #expect(dated.string("tier") == "remote_heavyweight" && dated.string("resolvedBy") == "model" && dated.string("matched") == "claude-3.5-sonnet")
+            let byProvider = try await client.send(.get, "\(Self.base)/tier?model=something-new&provider=local")
+            #expect(byProvider.string("tier") == "local_lightweight" && byProvider.string("resolvedBy") == "provider")
+        }
+    }
+}
