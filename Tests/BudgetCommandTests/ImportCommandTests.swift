@@ -1,0 +1,60 @@
+import BudgetStore
+import BudgetTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// `budget import rhetor` as a person runs it: the built binary, its output and its exit status.
+@Suite("`budget import rhetor` prints its reconciliation, is idempotent, and refuses bad files with a non-zero exit")
+struct ImportCommandTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/rhetor/rhetor_budget_export.db").path
+
+    func budget(_ arguments: [String], database: DatabaseEndpoint) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["BUDGET_DATABASE_URL"] = database.url
+        environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
+        environment["BUDGET_LOG_LEVEL"] = "warning"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
+
+    @Test func importsPrintsTheReconciliationAndSaysSoWhenThereIsNothingNew() async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let dry = try budget(["import", "rhetor", Self.fixture, "--dry-run"], database: database)
+        #expect(dry.status == 0, "\(dry.errors)")
+        #expect(dry.output.contains("Dry run: would import 5022 new usage row(s)"))
+
+        let first = try budget(["import", "rhetor", Self.fixture], database: database)
+        #expect(first.status == 0, "\(first.errors)")
+        #expect(first.output.contains("all rows"))
+        #expect(first.output.contains("5022"))
+        #expect(first.output.contains("3014272219"))
+        #expect(first.output.contains("Imported 5022 new usage row(s)"))
+        #expect(!first.output.contains("DIFFERS"))
+        #expect(!first.errors.contains("["), "no progress bar when standard error is not a terminal")
+
+        let second = try budget(["import", "rhetor", Self.fixture], database: database)
+        #expect(second.status == 0)
+        #expect(second.output.contains("Nothing to do: every row and setting of this file was imported before (5022 rows)"))
+    }
+
+    @Test func aFileThatIsNotRhetorsFailsWithTheReason() async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("not-rhetor-\(UUID().uuidString).db").path
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: bogus))
+        let result = try budget(["import", "rhetor", bogus], database: database)
+        #expect(result.status != 0)
+        #expect(result.errors.contains("is not a readable SQLite database"), "\(result.errors)")
+    }
+}
