@@ -339,6 +339,22 @@ struct RhetorImportTests {
         }
     }
 
+    @Test func metadataThatIsNotJSONIsKeptAsText() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            let odd = try scratchCopy()
+            try await sqlite(odd, ["UPDATE usage SET metadata = '{\"context_id\": broken' WHERE id = 5", "UPDATE usage SET metadata = NULL WHERE id = 6"])
+            let report = try await importer(client).run(file: odd, options: .init())
+            #expect(report.rowsAdded == 5022 && report.reconciliation.matches)
+            var metadata: [String] = []
+            for try await m in try await client.query(
+                "SELECT metadata::text FROM usage_records WHERE request_id IN ('rhetor:5', 'rhetor:6') ORDER BY request_id").decode(String.self) {
+                metadata.append(m)
+            }
+            #expect(metadata == [#"{"rhetor_metadata_text": "{\"context_id\": broken"}"#, "{}"])
+        }
+    }
+
     @Test func aDryRunReconcilesAndWritesNothing() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in

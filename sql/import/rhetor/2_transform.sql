@@ -149,37 +149,30 @@ EXCEPTION WHEN others THEN
     RETURN jsonb_build_object('rhetor_metadata_text', t);
 END $$;
 
+CREATE TEMP VIEW rhetor_usage_candidates AS
+SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(
+           floor(extract(epoch FROM s.raw_timestamp::timestamp AT TIME ZONE p.timezone) * 1000)::bigint) FROM 3)
+           FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid AS usage_id,
+       s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
+       md5(row(s.raw_timestamp, s.provider, s.model, s.component, s.task_type,
+               s.input_tokens, s.output_tokens, s.cost, s.metadata)::text) AS row_hash,
+       (s.cost IS NULL OR (s.cost = 0 AND NOT EXISTS (SELECT 1 FROM rhetor_known_models k
+                                                     WHERE k.provider = s.provider AND k.model = s.model))) AS unpriced
+FROM rhetor_usage_staging s JOIN rhetor_import_params p ON true
+WHERE NOT EXISTS (SELECT 1 FROM legacy_usage l WHERE l.legacy_source = p.source AND l.legacy_id = s.legacy_id);
+
 DO $$
 BEGIN
     -- Fast path: one cast for all rows; the row-by-row guard only when some text is not JSON.
     BEGIN
         CREATE TEMP TABLE rhetor_usage_new ON COMMIT DROP AS
-        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(
-                   floor(extract(epoch FROM s.raw_timestamp::timestamp AT TIME ZONE p.timezone) * 1000)::bigint) FROM 3)
-                   FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid AS usage_id,
-               s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
-               md5(row(s.raw_timestamp, s.provider, s.model, s.component, s.task_type,
-                       s.input_tokens, s.output_tokens, s.cost, s.metadata)::text) AS row_hash,
-               (s.cost IS NULL OR (s.cost = 0 AND NOT EXISTS (SELECT 1 FROM rhetor_known_models k
-                                                             WHERE k.provider = s.provider AND k.model = s.model))) AS unpriced,
-               coalesce(s.metadata, '{}')::jsonb AS metadata_json
-        FROM rhetor_usage_staging s JOIN rhetor_import_params p ON true
-        WHERE NOT EXISTS (SELECT 1 FROM legacy_usage l WHERE l.legacy_source = p.source AND l.legacy_id = s.legacy_id);
+        SELECT c.*, coalesce(c.metadata, '{}')::jsonb AS metadata_json FROM rhetor_usage_candidates c;
     EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
         CREATE TEMP TABLE rhetor_usage_new ON COMMIT DROP AS
-        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(
-                   floor(extract(epoch FROM s.raw_timestamp::timestamp AT TIME ZONE p.timezone) * 1000)::bigint) FROM 3)
-                   FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid AS usage_id,
-               s.*, s.raw_timestamp::timestamp AT TIME ZONE p.timezone AS occurred_at,
-               md5(row(s.raw_timestamp, s.provider, s.model, s.component, s.task_type,
-                       s.input_tokens, s.output_tokens, s.cost, s.metadata)::text) AS row_hash,
-               (s.cost IS NULL OR (s.cost = 0 AND NOT EXISTS (SELECT 1 FROM rhetor_known_models k
-                                                             WHERE k.provider = s.provider AND k.model = s.model))) AS unpriced,
-               pg_temp.rhetor_metadata(s.metadata) AS metadata_json
-        FROM rhetor_usage_staging s JOIN rhetor_import_params p ON true
-        WHERE NOT EXISTS (SELECT 1 FROM legacy_usage l WHERE l.legacy_source = p.source AND l.legacy_id = s.legacy_id);
+        SELECT c.*, pg_temp.rhetor_metadata(c.metadata) AS metadata_json FROM rhetor_usage_candidates c;
     END;
 END $$;
+DROP VIEW rhetor_usage_candidates;   -- it depends on the staging tables, which go at commit
 
 -- Monthly partitions for the months the rows fall in, so old rows do not pile up in the default one.
 SELECT ensure_usage_partition(m.month)
