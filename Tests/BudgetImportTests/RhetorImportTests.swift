@@ -263,15 +263,18 @@ struct RhetorImportTests {
                 INSERT INTO usage (timestamp, provider, model, component, task_type, input_tokens, output_tokens, cost, metadata) VALUES
                 ('2026-11-21T18:00:00.000001', 'anthropic', 'claude-3-opus-20240229', 'ergon', 'code', 1000, 100, 0.0225, '{}'),
                 ('2026-11-21T18:05:00', 'openai', 'gpt-4o', 'hermes', 'chat', 10, 20, 0.0007, '{"context_id": "hermes:x"}'),
-                ('2026-11-21T18:06:00', NULL, NULL, 'rhetor', 'default', 5, 5, 0.0, '{}')
+                ('2026-11-21T18:06:00', NULL, NULL, 'rhetor', 'default', 5, 5, 0.0, '{}'),
+                ('2026-11-21T18:07:00', 'ollama', 'llama3', 'engram', 'default', 9223372036854775807, 0, 0.0, '{}')
                 """,
                 "UPDATE budget_settings SET enforcement = 'warn' WHERE id = 9",   // Rhetor's in-place set_enforcement_policy
             ])
             let report = try await importer(client).run(file: newer, options: .init())
             #expect(report.outcome == .imported)
-            #expect(report.rowsAdded == 3 && report.rowsBefore == 5022 && report.rowsInFile == 5025)
+            #expect(report.rowsAdded == 4 && report.rowsBefore == 5022 && report.rowsInFile == 5026)
             #expect(report.reconciliation.matches)
-            #expect(try await count(client, "usage_records") == 5025)
+            #expect(try await count(client, "usage_records") == 5026)
+            #expect(try await count(client, "usage_records WHERE input_tokens = 9223372036854775807") == 1)   // 2^63 − 1 tokens
+            #expect(report.reconciliation.total?.ledger.inputTokens == Decimal(string: "9223372039869049041"))   // exact, past 64 bits
             var policies: [String] = []
             for try await p in try await client.query("""
                 SELECT policy || coalesce(' until ' || to_char(valid_to, 'YYYY'), '') FROM limits
