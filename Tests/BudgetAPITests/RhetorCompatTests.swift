@@ -273,6 +273,48 @@ struct RhetorCompatTests {
         }
     }
 
+    @Test func aResetDuringConcurrentSpendCountsEveryCallInExactlyOneDailyWindow() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":1000,"enforcement":"enforce"}"#)
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"weekly","limit_amount":1000,"enforcement":"enforce"}"#)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        if index == 30 {
+                            return try await client.send(.post, "\(base)/reset", #"{"period":"daily","reason":"storm"}"#).status
+                        }
+                        let body = #"{"request_id":"storm-\#(index)","actual_cost":"0.01","provider":"openai","model":"gpt-4o"}"#
+                        return try await client.send(.post, "\(base)/record-cost", body).status
+                    }
+                }
+                var all: [HTTPResponse.Status] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.filter { $0 == .created }.count == 60)
+
+            // Every call counts once in the week, and in the daily window its time falls in:
+            // the counter after the reset holds exactly the ledger's spend since the reset.
+            let status = try await client.send(.get, "\(base)/status")
+            #expect(status.has("weekly_usage", "0.59"))
+            let afterReset = try await harness.scalar("""
+                SELECT coalesce(sum(cost_usd), 0)::text FROM usage_records WHERE occurred_at >= (SELECT reset_at FROM window_resets)
+                """)
+            let counter = try await harness.scalar("SELECT spent::text FROM limit_windows WHERE window_key LIKE '%@reset:%'")
+            #expect(counter != nil && counter == afterReset)
+            let beforeReset = try await harness.scalar("""
+                SELECT coalesce(sum(cost_usd), 0)::text FROM usage_records WHERE occurred_at < (SELECT reset_at FROM window_resets)
+                """)
+            let natural = try await harness.scalar("""
+                SELECT spent::text FROM limit_windows w JOIN limits l ON l.id = w.limit_id AND l.valid_to IS NULL
+                WHERE l.period = 'daily' AND w.window_key NOT LIKE '%@reset:%'
+                """)
+            // The counter of the natural window exists when a call came before the reset.
+            #expect(natural == nil ? beforeReset == "0" : natural == beforeReset)
+        }
+    }
+
     @Test func moneyTravelsAsExactNumbers() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
