@@ -81,8 +81,12 @@ struct RhetorCompatTests {
                                                  #"{"request_id":"q-1","actual_cost":0.02,"provider":"acme","model":"mystery-1","input_tokens":100,"output_tokens":10}"#)
             #expect(recorded.status == .created)
             #expect(recorded.string("pricing_status") == "caller_priced")
-            let status = try await client.send(.get, "\(base)/status?period=monthly")
-            #expect(status.has("monthly_usage", "0.02"))
+            let status = try await client.send(.get, "\(base)/status")
+            #expect(status.has("monthly_usage", "0.02"))      // the monthly limit's counter
+            #expect(status.has("daily_usage", "0.02"))        // no daily limit: from the ledger
+            #expect(status.has("daily_limit", "0"))
+            let otherProvider = try await client.send(.get, "\(base)/status?period=weekly&category=openai")
+            #expect(otherProvider.has("weekly_usage", "0"))   // Rhetor's usage is the provider's
         }
     }
 
@@ -147,6 +151,9 @@ struct RhetorCompatTests {
             #expect(granted.status == .created)
             #expect(granted.json["allowed"] as? Bool == true)
             #expect(granted.has("reserved_cost", "0.4"))
+            let grantedLimits = try #require(granted.json["limits"] as? [[String: any Sendable]])
+            #expect(grantedLimits.first?["budget"] as? String == "rhetor")
+            #expect(granted.has("reserved", "0.4"))
             let allocationID = try #require(granted.string("allocation_id"))
             let retried = try await client.send(.post, "\(base)/allocate",
                                                 #"{"request_id":"r-1","cost_estimate":0.4,"provider":"openai","model":"gpt-4o","category":"chat"}"#)

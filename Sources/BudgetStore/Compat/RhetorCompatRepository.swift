@@ -165,14 +165,20 @@ public struct RhetorCompatRepository: Sendable {
         return groups
     }
 
-    /// Dollars spent in [`from`, `to`) by calls to `provider` (nil: all calls).
-    public func spend(from: Date, to: Date, provider: String?, logger: Logger) async throws -> Decimal {
+    /// Dollars spent in each window [from, to) by calls to `provider` (nil: all calls), in one
+    /// scan of the ledger from the earliest start to the latest end.
+    public func spend(in windows: [(from: Date, to: Date)], provider: String?, logger: Logger) async throws -> [Decimal] {
+        guard let earliest = windows.map(\.from).min(), let latest = windows.map(\.to).max() else { return [] }
         let rows = try await client.query("""
-            SELECT coalesce(sum(cost_usd), 0) FROM usage_records
-            WHERE occurred_at >= \(from) AND occurred_at < \(to) AND (\(provider)::text IS NULL OR provider_key = \(provider))
+            SELECT coalesce(sum(u.cost_usd) FILTER (WHERE u.occurred_at >= w.f AND u.occurred_at < w.t), 0)
+            FROM unnest(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) WITH ORDINALITY AS w(f, t, i)
+            LEFT JOIN usage_records u ON u.occurred_at >= \(earliest) AND u.occurred_at < \(latest)
+                                     AND (\(provider)::text IS NULL OR u.provider_key = \(provider))
+            GROUP BY w.i ORDER BY w.i
             """, logger: logger)
-        for try await value in rows.decode(Decimal.self) { return value }
-        return 0
+        var sums: [Decimal] = []
+        for try await value in rows.decode(Decimal.self) { sums.append(value) }
+        return sums
     }
 
     // MARK: allocations by request id

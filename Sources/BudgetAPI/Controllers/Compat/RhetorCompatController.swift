@@ -95,7 +95,7 @@ struct RhetorCompatController {
     func periodFields(_ specs: [WindowSpec], periods: [Period], provider: String?, budget: BudgetInfo, catalog: LimitCatalog,
                       logger: Logger) async throws -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
-        let now = Date()
+        var unlimited: [(period: Period, window: Window)] = []
         for period in periods {
             let name = period.rawValue
             if let spec = Self.reported(specs, period: period, provider: provider, budget: budget) {
@@ -103,12 +103,16 @@ struct RhetorCompatController {
                 fields["\(name)_limit"] = .rhetorMoney(Decimal(exactly: spec.amount) ?? 0)
                 fields["\(name)_enforcement"] = .string(spec.policy)
             } else {
-                let window = RhetorCompat.window(of: period, budget: budget, catalog: catalog, at: now)
-                let spent = try await repository.spend(from: window.start!, to: window.end!, provider: RhetorCompat.providerFilter(provider), logger: logger)
-                fields["\(name)_usage"] = .rhetorMoney(spent)
-                fields["\(name)_limit"] = .rhetorMoney(0)
-                fields["\(name)_enforcement"] = .null
+                unlimited.append((period, RhetorCompat.window(of: period, budget: budget, catalog: catalog, at: Date())))
             }
+        }
+        // Periods without a limit have no counter: their usage comes from the ledger (one scan).
+        let sums = try await repository.spend(in: unlimited.map { ($0.window.start!, $0.window.end!) },
+                                              provider: RhetorCompat.providerFilter(provider), logger: logger)
+        for (entry, spent) in zip(unlimited, sums) {
+            fields["\(entry.period.rawValue)_usage"] = .rhetorMoney(spent)
+            fields["\(entry.period.rawValue)_limit"] = .rhetorMoney(0)
+            fields["\(entry.period.rawValue)_enforcement"] = .null
         }
         return fields
     }
@@ -127,7 +131,8 @@ struct RhetorCompatController {
         return body
     }
 
-    /// One limit's current window in Rhetor's words (numbers for money).
+    /// One limit's current window in Rhetor's words (numbers for money), with its budget (a call
+    /// counts against the limits of every budget, not only Rhetor's).
     static func rhetorLimitState(_ spec: WindowSpec) -> JSONValue {
         let amount = Decimal(exactly: spec.amount) ?? 0
         let spent = Decimal(exactly: spec.spent ?? "0") ?? 0
@@ -135,6 +140,7 @@ struct RhetorCompatController {
         let state = LimitState.health(used: spent + reserved, amount: amount, warnAt: Decimal(exactly: spec.warnAt) ?? 1)
         return .object([
             "limit_id": .id(spec.limitID), "version": .integer(Int64(spec.limitVersion)), "period": .string(spec.period),
+            "budget": .string(spec.budgetName), "metric": .string(spec.metric), "scope": Views.filter(spec.scope),
             "provider": .string(RhetorCompat.providerName(spec.scope.provider)), "limit_amount": .rhetorMoney(amount),
             "enforcement": .string(spec.policy), "usage": .rhetorMoney(spent), "reserved": .rhetorMoney(reserved),
             "remaining": .rhetorMoney(amount - spent - reserved), "state": .string(state.rawValue),
@@ -312,7 +318,7 @@ struct RhetorCompatController {
             "total_cost": .rhetorMoney(estimate.totalCost), "tokens_estimated": .bool(givenInput == nil),
             "output_tokens_assumed": .bool(givenOutput == nil),
         ])
-        answer["limits"] = .array(result.states.map(Views.limitState))
+        answer["limits"] = .array(result.states.map(Self.rhetorLimitState))
         return try JSONResponse.make(.ok, JSONValue.object(answer))
     }
 
@@ -340,7 +346,7 @@ struct RhetorCompatController {
             return try JSONResponse.make(.created, JSONValue.object([
                 "allowed": .bool(true), "allocation_id": .id(row.id), "request_id": .string(requestID),
                 "reserved_cost": .rhetorMoney(row.reservedCostUSD.flatMap { Decimal(exactly: $0) }), "expires_at": .instant(row.expiresAt),
-                "warnings": granted["warnings"] ?? .array([]), "limits": granted["limits"] ?? .array([]),
+                "warnings": granted["warnings"] ?? .array([]), "limits": .array(limits.map(Self.rhetorLimitState)),
             ]), headers: replayHeader(replayed))
         case .denied(_, let deniedBy, _, let replayed):
             var error = AllocationsController.denial(deniedBy, replayed: replayed)
