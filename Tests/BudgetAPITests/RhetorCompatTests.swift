@@ -269,6 +269,10 @@ struct RhetorCompatTests {
             #expect(summary.has("total_cost", "0"))
 
             // The audit trail: who, why, when; and it cannot be edited.
+            let listed = try await client.send(.get, "\(base)/resets")
+            #expect(listed.items.count == 1)
+            #expect(listed.items.first?["reset_by"] as? String == "ops@example")
+            #expect(listed.items.first?["reset_at"] as? String == resetAt)
             let audit = try await harness.scalar("SELECT reset_by || '|' || reason || '|' || period FROM window_resets")
             #expect(audit == "ops@example|new day for the demo|daily")
             await #expect(throws: (any Error).self) {

@@ -58,6 +58,11 @@ struct RhetorCompatController {
             return try JSONResponse.make(.ok, JSONValue.object(body))
         }
         rhetor.post("reset") { request, context in try await reset(request, context) }
+        rhetor.get("resets") { _, context in
+            let (budget, _) = try await rhetorBudget(context.logger)
+            let items = try await resets.list(budgetID: budget.id, logger: context.logger).map(Self.resetBody)
+            return try JSONResponse.make(.ok, JSONValue.object(["items": .array(items)]))
+        }
     }
 
     // MARK: the budget
@@ -422,10 +427,17 @@ struct RhetorCompatController {
         return try await idempotency.respond(operation: "rhetor.reset:\(budget.id)", request: request, hash: body.hash, logger: context.logger) {
             let reset = try await resets.reset(budgetID: budget.id, period: period, limitID: nil, by: request.actor, reason: reason, logger: context.logger)
             await engine.catalog.invalidate()
-            return (.created, .object([
-                "reset": .bool(true), "id": .id(reset.id), "budget": .string(budget.name), "period": .string(period.rawValue),
-                "reset_at": .instant(reset.resetAt), "reset_by": .text(reset.resetBy), "reason": .text(reset.reason),
-            ]))
+            guard case .object(var body) = Self.resetBody(reset) else { return (.created, Self.resetBody(reset)) }
+            body["reset"] = .bool(true)
+            body["budget"] = .string(budget.name)
+            return (.created, .object(body))
         }
+    }
+
+    static func resetBody(_ reset: WindowReset) -> JSONValue {
+        .object([
+            "id": .id(reset.id), "period": .text(reset.period?.rawValue), "limit_id": .id(reset.limitID),
+            "reset_at": .instant(reset.resetAt), "reset_by": .text(reset.resetBy), "reason": .text(reset.reason),
+        ])
     }
 }
