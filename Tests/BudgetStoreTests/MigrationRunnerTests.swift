@@ -102,7 +102,10 @@ struct MigrationRunnerTests {
 
     @Test func migrationFilesAreNumberedAndLoadInOrder() throws {
         let migrations = try TestDatabaseServer.migrations()
-        #expect(migrations.map(\.version) == Array(1...migrations.count))
+        // Strictly increasing from 1 (numbers are reserved per branch, so one may be missing until a merge).
+        let versions = migrations.map(\.version)
+        #expect(versions.first == 1)
+        #expect(zip(versions, versions.dropFirst()).allSatisfy { $0 < $1 })
         #expect(migrations.first?.name == "budgets")
     }
 }

@@ -53,6 +53,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     AllocationsController(engine: engine).addRoutes(to: api)
     UsageController(engine: engine).addRoutes(to: api)
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
+    RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client)).addRoutes(to: api)
     return router
 }

@@ -9,13 +9,24 @@ public struct LimitCatalog: Sendable {
     public var prices: [PriceKey: Price]
     /// An admin's extra names (`model_aliases`): a caller's provider and model → the stored name.
     public var aliases: [PriceKey: PriceKey]
+    /// Audited window resets, by budget (few: people make them).
+    public var resets: [UUID: [WindowReset]]
 
-    public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price], aliases: [PriceKey: PriceKey] = [:]) {
+    public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price], aliases: [PriceKey: PriceKey] = [:],
+                resets: [WindowReset] = []) {
         self.generation = generation
         self.budgets = budgets
         self.limits = limits
         self.prices = prices
         self.aliases = aliases
+        self.resets = Dictionary(grouping: resets, by: \.budgetID)
+    }
+
+    /// The window of `limit` holding `instant`: the natural window, cut at the resets that apply to it.
+    public func window(of limit: Limit, in budget: BudgetInfo, at instant: Date, scope: Scope) -> Window? {
+        guard let natural = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: scope) else { return nil }
+        guard let resets = resets[limit.budgetID] else { return natural }
+        return natural.cut(at: resets.filter { $0.applies(to: limit) }.map(\.resetAt), containing: instant)
     }
 
     public static let empty = LimitCatalog(generation: 0, budgets: [:], limits: [], prices: [:])
@@ -25,7 +36,7 @@ public struct LimitCatalog: Sendable {
     public func applicableLimits(for scope: Scope, at instant: Date) -> [ApplicableLimit] {
         limits.compactMap { limit in
             guard let budget = budgets[limit.budgetID], budget.active, limit.filter.matches(scope),
-                  let window = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: scope)
+                  let window = self.window(of: limit, in: budget, at: instant, scope: scope)
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }
@@ -38,7 +49,7 @@ public struct LimitCatalog: Sendable {
             guard let budget = budgets[limit.budgetID], budget.active,
                   budgetID == nil || budgetID == limit.budgetID,
                   limit.filter.isCompatible(with: query),
-                  let window = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: query)
+                  let window = self.window(of: limit, in: budget, at: instant, scope: query)
             else { return nil }
             return ApplicableLimit(limit: limit, budget: budget, window: window)
         }

@@ -1,4 +1,4 @@
-// Loads the catalog (active budgets, current limit versions, current prices) with its generation.
+// Loads the catalog (active budgets, current limit versions, current prices, window resets) with its generation.
 import BudgetCore
 import Foundation
 import Logging
@@ -44,8 +44,9 @@ public struct CatalogRepository: Sendable {
                 ).decode((String, String, String, String).self) {
                     aliases[PriceKey(provider: provider, model: model)] = PriceKey(provider: canonicalProvider, model: canonicalModel)
                 }
+                let resets = try await WindowResetRepository.all(on: connection, logger: logger)
                 try await connection.query("COMMIT", logger: logger)
-                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices, aliases: aliases)
+                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices, aliases: aliases, resets: resets)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error

@@ -1,0 +1,65 @@
+// Audited window resets (sql/migrations/0009_window_resets.sql): record one, read them back.
+import BudgetCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct WindowResetRepository: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    typealias Row = (UUID, UUID, String?, UUID?, Date, String?, String?)
+    static let columns = "id, budget_id, period, limit_id, reset_at, reset_by, reason"
+
+    static func reset(from row: Row) throws -> WindowReset {
+        var period: Period?
+        if let raw = row.2 {
+            guard let parsed = Period(rawValue: raw) else { throw StoreError(.corrupt, "window reset \(row.0) has an unknown period \(raw)") }
+            period = parsed
+        }
+        return WindowReset(id: row.0, budgetID: row.1, period: period, limitID: row.3, resetAt: row.4, resetBy: row.5, reason: row.6)
+    }
+
+    /// Every reset of live budgets (the catalog holds them; there are few).
+    static func all(on connection: PostgresConnection, logger: Logger) async throws -> [WindowReset] {
+        var resets: [WindowReset] = []
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            SELECT \(columns) FROM window_resets r
+            WHERE EXISTS (SELECT 1 FROM budgets b WHERE b.id = r.budget_id AND b.deleted_at IS NULL)
+            ORDER BY reset_at
+            """), logger: logger)
+        for try await row in rows.decode(Row.self) { resets.append(try reset(from: row)) }
+        return resets
+    }
+
+    /// Starts the windows of `period` in a budget again now (or of one limit), and says who and why.
+    /// Only time periods can be reset: session and task windows are keyed by their ids.
+    public func reset(budgetID: UUID, period: Period?, limitID: UUID?, by actor: String?, reason: String?, logger: Logger) async throws -> WindowReset {
+        precondition(period != nil || limitID != nil, "a reset names a period or a limit")
+        precondition(period != .perSession && period != .perTask, "only time windows can be reset")
+        do {
+            let rows = try await client.query("""
+                SELECT r.id, r.budget_id, r.period, r.limit_id, r.reset_at, r.reset_by, r.reason
+                FROM budget_reset_window(\(budgetID), \(period?.rawValue), \(limitID), \(actor), \(reason)) r
+                """, logger: logger)
+            for try await row in rows.decode(Row.self) { return try Self.reset(from: row) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw StoreError(.notFound, "no budget \(budgetID)")
+        }
+        throw StoreError(.corrupt, "budget_reset_window returned no row")
+    }
+
+    /// The resets of a budget, newest first.
+    public func list(budgetID: UUID, limit: Int = 100, logger: Logger) async throws -> [WindowReset] {
+        var resets: [WindowReset] = []
+        let rows = try await client.query("""
+            SELECT id, budget_id, period, limit_id, reset_at, reset_by, reason FROM window_resets
+            WHERE budget_id = \(budgetID) ORDER BY reset_at DESC LIMIT \(limit)
+            """, logger: logger)
+        for try await row in rows.decode(Row.self) { resets.append(try Self.reset(from: row)) }
+        return resets
+    }
+}
