@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "BudgetAPITests",
             dependencies: [
-                "BudgetCore", "BudgetStore", "BudgetAPI", "BudgetPricing", "BudgetTestSupport",
+                "BudgetCore", "BudgetStore", "BudgetAPI", "BudgetPricing", "BudgetImport", "BudgetTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
