@@ -25,13 +25,9 @@ struct ImportApolloPoliciesCommand: AsyncParsableCommand {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            throw ImportError(.unreadableFile, "cannot read \(file): \(error.localizedDescription)")
         }
-        do {
-            _ = try ApolloPolicyImporter.parse(data, name: file)
-        } catch let error as ImportError {
-            throw ValidationError(error.message)
-        }
+        _ = try ApolloPolicyImporter.parse(data, name: file)   // an ImportError says what is wrong with it
         let context = try CommandContext.make()
         let migrations = try context.migrations()
         let (file, logger) = (self.file, context.logger)
