@@ -151,8 +151,10 @@ let package = Package(
             name: "BudgetAPITests",
             dependencies: [
                 "BudgetCore", "BudgetStore", "BudgetAPI", "BudgetPricing", "BudgetImport", "BudgetTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

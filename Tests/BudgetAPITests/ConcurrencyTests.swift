@@ -12,23 +12,27 @@ import Testing
 struct ConcurrencyTests {
     static let body = #"{"scope":{"component":"swarm","provider":"p","model":"m"},"estimate":{"cost_usd":"0.01"}}"#
 
-    /// Fires `count` allocations at once through `clients` (round robin) and counts the answers.
+    /// Fires `count` allocations at once through the servers of `clients` (round robin) and
+    /// counts the answers. The test client pipelines its requests on one connection, so the storm
+    /// uses its own HTTP client with a connection per caller: the requests really are concurrent.
     static func storm(_ clients: [any TestClientProtocol], count: Int) async throws -> (granted: Int, denied: Int, other: [String]) {
-        try await withThrowingTaskGroup(of: Reply.self) { group in
-            for index in 0..<count {
-                let client = clients[index % clients.count]
-                group.addTask { try await client.send(.post, "/api/v1/allocations", Self.body) }
-            }
-            var granted = 0, denied = 0
-            var other: [String] = []
-            for try await reply in group {
-                switch reply.status {
-                case .created: granted += 1
-                case .tooManyRequests: denied += 1
-                default: other.append("\(reply.status.code) \(reply.text)")
+        try await PatientHTTP.withClient(connections: count) { http in
+            try await withThrowingTaskGroup(of: Reply.self) { group in
+                for index in 0..<count {
+                    let server = clients[index % clients.count]
+                    group.addTask { try await PatientHTTP.send(http, to: server, .post, "/api/v1/allocations", Self.body) }
                 }
+                var granted = 0, denied = 0
+                var other: [String] = []
+                for try await reply in group {
+                    switch reply.status {
+                    case .created: granted += 1
+                    case .tooManyRequests: denied += 1
+                    default: other.append("\(reply.status.code) \(reply.text)")
+                    }
+                }
+                return (granted, denied, other)
             }
-            return (granted, denied, other)
         }
     }
 

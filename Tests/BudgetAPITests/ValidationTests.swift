@@ -137,7 +137,8 @@ struct LedgerTests {
             let records = (0..<10_000).map { index in
                 #"{"scope":{"component":"c\#(index % 7)","provider":"p","model":"m"},"usage":{"input_tokens":\#(index),"output_tokens":3},"metadata":{"n":\#(index)}}"#
             }
-            let reply = try await client.send(.post, "/api/v1/usage/batch", #"{"records":[\#(records.joined(separator: ","))]}"#)
+            let body = #"{"records":[\#(records.joined(separator: ","))]}"#
+            let reply = try await PatientHTTP.withClient { http in try await PatientHTTP.send(http, to: client, .post, "/api/v1/usage/batch", body) }
             #expect(reply.status == .created)
             #expect(reply.json["count"] as? Int == 10_000)
             #expect(try await harness.scalar("SELECT count(*)::text FROM usage_records") == "10000")

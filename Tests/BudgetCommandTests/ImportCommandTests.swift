@@ -10,7 +10,9 @@ struct ImportCommandTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/rhetor/rhetor_budget_export.db").path
 
-    func budget(_ arguments: [String], database: DatabaseEndpoint) throws -> (status: Int32, output: String, errors: String) {
+    /// Runs the binary and waits for it without blocking a thread of Swift's cooperative pool (the
+    /// other suites' servers run there); its output goes to files read afterwards.
+    func budget(_ arguments: [String], database: DatabaseEndpoint) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
         process.arguments = arguments
@@ -19,23 +21,27 @@ struct ImportCommandTests {
         environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
         environment["BUDGET_LOG_LEVEL"] = "warning"
         process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("budget-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
 
     @Test func importsPrintsTheReconciliationAndSaysSoWhenThereIsNothingNew() async throws {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
-        let dry = try budget(["import", "rhetor", Self.fixture, "--dry-run"], database: database)
+        let dry = try await budget(["import", "rhetor", Self.fixture, "--dry-run"], database: database)
         #expect(dry.status == 0, "\(dry.errors)")
         #expect(dry.output.contains("Dry run: would import 5022 new usage row(s)"))
 
-        let first = try budget(["import", "rhetor", Self.fixture], database: database)
+        let first = try await budget(["import", "rhetor", Self.fixture], database: database)
         #expect(first.status == 0, "\(first.errors)")
         #expect(first.output.contains("all rows"))
         #expect(first.output.contains("5022"))
@@ -44,7 +50,7 @@ struct ImportCommandTests {
         #expect(!first.output.contains("DIFFERS"))
         #expect(!first.errors.contains("["), "no progress bar when standard error is not a terminal")
 
-        let second = try budget(["import", "rhetor", Self.fixture], database: database)
+        let second = try await budget(["import", "rhetor", Self.fixture], database: database)
         #expect(second.status == 0)
         #expect(second.output.contains("Nothing to do: every row and setting of this file was imported before (5022 rows)"))
     }
@@ -53,7 +59,7 @@ struct ImportCommandTests {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
         let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("not-rhetor-\(UUID().uuidString).db").path
         try Data("hello".utf8).write(to: URL(fileURLWithPath: bogus))
-        let result = try budget(["import", "rhetor", bogus], database: database)
+        let result = try await budget(["import", "rhetor", bogus], database: database)
         #expect(result.status != 0)
         #expect(result.errors.contains("is not a readable SQLite database"), "\(result.errors)")
     }

@@ -37,7 +37,11 @@ public actor TestDatabaseServer {
     private static func startServer(logger: Logger) async throws -> DatabaseEndpoint {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("budget-test-\(getpid())-\(UUID().uuidString.prefix(8))").path
-        let cluster = PrivateCluster(dataDirectory: directory, logger: logger)
+        // Every suite runs at once, each API test with its own server and connection pool: room
+        // for all of them (connections are opened on demand; this is only the ceiling).
+        var options = PrivateCluster.Options()
+        options.serverSettings["max_connections"] = "1000"
+        let cluster = PrivateCluster(dataDirectory: directory, options: options, logger: logger)
         let lease = try await cluster.acquire()
         try await cluster.stopWhenProcessExits(getpid(), deletingDataDirectory: true)
         return lease.endpoint.with(database: "postgres")
