@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// Reads a Server-Sent Events stream over real HTTP and collects its text.
@@ -39,8 +40,8 @@ actor StreamReader {
         return text.contains(needle)
     }
 
-    /// The `data:` JSON of every message of `event`.
-    func messages(_ event: String) -> [[String: Any]] {
+    /// The `data:` JSON of every message of `event` in `text`.
+    nonisolated static func messages(_ event: String, in text: String) -> [[String: Any]] {
         text.components(separatedBy: "\n\n").compactMap { block -> [String: Any]? in
             let lines = block.split(separator: "\n").map(String.init)
             guard lines.contains("event: \(event)"), let data = lines.first(where: { $0.hasPrefix("data: ") }) else { return nil }
@@ -70,7 +71,7 @@ struct AlertStreamTests {
                     let limit = try await raiser.makeLimit(budget, #"{"period":"daily","amount":"10","policy":"warn","thresholds":["0.5"]}"#)
                     _ = try await raiser.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"6"}"#)
                     #expect(try await stream.waitFor("event: threshold_crossed"))
-                    let alerts = await stream.messages("threshold_crossed")
+                    let alerts = StreamReader.messages("threshold_crossed", in: await stream.text)
                     #expect(alerts.count == 1)
                     #expect(alerts.first?["limit_id"] as? String == limit)
                     #expect(alerts.first?["threshold"] as? String == "0.5")
@@ -81,7 +82,8 @@ struct AlertStreamTests {
                     _ = try await raiser.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"0.5"}"#)
                     _ = try await raiser.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"3"}"#)   // 9.5: 0.8
                     #expect(try await stream.waitFor("\"threshold\":\"0.8\""))
-                    #expect(await stream.messages("threshold_crossed").count == 2)
+                    let streamed = await stream.text
+                    #expect(StreamReader.messages("threshold_crossed", in: streamed).count == 2)
 
                     // Heartbeats keep the connection alive (1 s in the tests, 15 s by default).
                     #expect(try await stream.waitFor(": heartbeat", seconds: 5))
@@ -90,7 +92,8 @@ struct AlertStreamTests {
                     let resumed = StreamReader()
                     await resumed.start(url: "http://127.0.0.1:\(port)/api/v1/alerts/stream?type=threshold_crossed", lastEventID: "0", httpClient: httpClient)
                     #expect(try await resumed.waitFor("\"threshold\":\"0.8\""))
-                    #expect(await resumed.messages("threshold_crossed").count == 2)
+                    let replayed = await resumed.text
+                    #expect(StreamReader.messages("threshold_crossed", in: replayed).count == 2)
                     let bad = try await streamer.send(.get, "/api/v1/alerts/stream", headers: [HTTPField.Name("Last-Event-ID")!: "yesterday"])
                     #expect(bad.status == .badRequest)
                     await stream.stop()

@@ -8,6 +8,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 
 /// How alerts are streamed and delivered.
