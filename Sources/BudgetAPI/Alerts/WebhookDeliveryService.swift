@@ -69,7 +69,10 @@ struct WebhookDeliveryService: Service {
                     await attempt(delivery, httpClient: httpClient)
                     sent += 1
                 }
+            } catch is CancellationError {
+                return   // shutdown
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("could not claim webhook deliveries", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await Task.sleep(for: configuration.webhookPollInterval)
