@@ -12,7 +12,7 @@ struct Budget: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self,
             BudgetsCommand.self, LimitsCommand.self, AllocateCommand.self, CommitCommand.self, ReleaseCommand.self,
-            UsageCommand.self, StatusCommand.self, PricesCommand.self, RepriceCommand.self, ImportCommand.self, DevCommand.self,
+            UsageCommand.self, StatusCommand.self, AlertsCommand.self, PricesCommand.self, RepriceCommand.self, ImportCommand.self, DevCommand.self,
             BenchCommand.self, VersionCommand.self,
         ]
     )

@@ -14,12 +14,16 @@ public struct APIConfiguration: Sendable {
     public var sweepInterval: Duration
     /// The longest a request may take before it is answered 503 (the database is away or stuck).
     public var requestTimeout: Duration
+    /// Alert streaming and webhook delivery.
+    public var alerts: AlertConfiguration
 
-    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15)) {
+    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
+                alerts: AlertConfiguration = AlertConfiguration()) {
         self.host = host
         self.port = port
         self.sweepInterval = sweepInterval
         self.requestTimeout = requestTimeout
+        self.alerts = alerts
     }
 }
 
@@ -32,16 +36,26 @@ public func buildApplication(
     logger: Logger
 ) -> some ApplicationProtocol {
     let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
-    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout)
+    let alertLogger = Logger(label: "BudgetAlerts")
+    let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
+    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout, alertHub: alertHub)
+    var services: [any Service] = [
+        client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore")),
+        AlertStreamService(client: client, hub: alertHub, heartbeatInterval: configuration.alerts.heartbeatInterval, logger: alertLogger),
+    ]
+    if configuration.alerts.deliverWebhooks {
+        services.append(WebhookDeliveryService(webhooks: WebhookRepository(client: client), alerts: AlertRepository(client: client),
+                                               configuration: configuration.alerts, logger: alertLogger))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
-        services: [client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"))],
+        services: services,
         logger: logger
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, requestTimeout: Duration) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, requestTimeout: Duration, alertHub: AlertHub) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: DeadlineMiddleware(timeout: requestTimeout))
@@ -55,6 +69,8 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
     RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client)).addRoutes(to: api)
+    AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
+    WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     return router
 }
 

@@ -26,22 +26,26 @@ struct LimitsController {
         var amount: DecimalInput?
         var policy: String?
         var warnAt: FractionInput?
-        enum CodingKeys: String, CodingKey { case scope, period, metric, amount, policy, warnAt = "warn_at" }
+        var thresholds: [FractionInput]?
+        enum CodingKeys: String, CodingKey { case scope, period, metric, amount, policy, thresholds, warnAt = "warn_at" }
     }
 
     struct PatchBody: Decodable {
         var amount: DecimalInput?
         var policy: String?
         var warnAt: FractionInput?
+        /// Absent: unchanged; null: warn_at only.
+        var thresholds: Patch<[FractionInput]>
         /// What a limit counts never changes; these are refused with a clear message.
         var immutable: [String]
-        enum CodingKeys: String, CodingKey { case amount, policy, warnAt = "warn_at", scope, period, metric }
+        enum CodingKeys: String, CodingKey { case amount, policy, thresholds, warnAt = "warn_at", scope, period, metric }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             amount = try container.decodeIfPresent(DecimalInput.self, forKey: .amount)
             policy = try container.decodeIfPresent(String.self, forKey: .policy)
             warnAt = try container.decodeIfPresent(FractionInput.self, forKey: .warnAt)
+            thresholds = try container.decodePatch([FractionInput].self, forKey: .thresholds)
             immutable = [CodingKeys.scope, .period, .metric].filter(container.contains).map(\.stringValue)
         }
     }
@@ -59,6 +63,15 @@ struct LimitsController {
         return value
     }
 
+    static func validThresholds(_ values: [FractionInput]?) throws -> [Decimal]? {
+        guard let values else { return nil }
+        do {
+            return try AlertThresholds.validated(values.map(\.value))
+        } catch {
+            throw APIError.badRequest(error.description, field: "thresholds")
+        }
+    }
+
     func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
         group.post("budgets/:id/limits") { request, context in
             let budgetID = try context.parameters.uuid("id")
@@ -70,13 +83,14 @@ struct LimitsController {
             guard let amountInput = value.amount else { throw APIError.badRequest("amount is required", field: "amount") }
             let amount = try Self.validAmount(amountInput.value, metric: metric)
             let warnAt = try Self.validWarnAt(value.warnAt?.value)
+            let thresholds = try Self.validThresholds(value.thresholds)
             let scope = value.scope
             let filter = ScopeFilter(component: scope?.component, provider: scope?.provider, model: scope?.model,
                                      taskType: scope?.taskType, tier: scope?.tier, tag: scope?.tag)
             return try await idempotency.respond(operation: "limits.create:\(budgetID)", request: request, hash: body.hash, logger: context.logger) {
                 let limit = try await translate {
                     try await repository.create(budgetID: budgetID, filter: filter, period: period, metric: metric, amount: amount,
-                                                policy: policy, warnAt: warnAt, by: request.actor, logger: context.logger)
+                                                policy: policy, warnAt: warnAt, thresholds: thresholds, by: request.actor, logger: context.logger)
                 }
                 await catalog.invalidate()
                 return (.created, Views.limit(limit))
@@ -104,9 +118,15 @@ struct LimitsController {
             let amount = try body.amount.map { try Self.validAmount($0.value, metric: current.metric) }
             let policy = try body.policy.map { try parseEnum($0, Policy.self, field: "policy") }
             let warnAt = try body.warnAt.map { try Self.validWarnAt($0.value) }
+            let thresholds: [Decimal]??
+            switch body.thresholds {
+            case .absent: thresholds = nil
+            case .null: thresholds = .some(nil)
+            case .value(let values): thresholds = .some(try Self.validThresholds(values))
+            }
             // A retried change with the same key must not add another version.
             return try await idempotency.respond(operation: "limits.patch:\(id)", request: request, hash: decoded.hash, logger: context.logger) {
-                guard let changed = try await repository.change(id, amount: amount, policy: policy, warnAt: warnAt, by: request.actor, logger: context.logger) else {
+                guard let changed = try await repository.change(id, amount: amount, policy: policy, warnAt: warnAt, thresholds: thresholds, by: request.actor, logger: context.logger) else {
                     throw APIError.notFound("no current limit \(id)")
                 }
                 await catalog.invalidate()

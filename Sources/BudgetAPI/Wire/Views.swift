@@ -32,6 +32,8 @@ enum Views {
             "id": .id(limit.id), "budget_id": .id(limit.budgetID), "version": .integer(Int64(limit.version)),
             "scope": filter(limit.filter), "period": .string(limit.period.rawValue), "metric": .string(limit.metric.rawValue),
             "amount": .money(limit.amount), "policy": .string(limit.policy.rawValue), "warn_at": .money(limit.warnAt),
+            "thresholds": limit.thresholds.map { .array($0.map { .string($0.plainText) }) } ?? .null,
+            "effective_thresholds": .array(limit.effectiveThresholds.map { .string($0.plainText) }),
             "valid_from": .instant(limit.validFrom), "valid_to": .instant(limit.validTo),
         ])
     }

@@ -39,11 +39,14 @@ public struct Limit: Sendable, Hashable {
     public var amount: Decimal
     public var policy: Policy
     public var warnAt: Decimal
+    /// Further fractions of `amount` that raise an alert (nil: `warn_at` only); see `AlertThresholds`.
+    public var thresholds: [Decimal]?
     public var validFrom: Date
     public var validTo: Date?
 
     public init(id: UUID, version: Int, budgetID: UUID, filter: ScopeFilter, period: Period, metric: Metric,
-                amount: Decimal, policy: Policy, warnAt: Decimal = Decimal(string: "0.8")!, validFrom: Date, validTo: Date? = nil) {
+                amount: Decimal, policy: Policy, warnAt: Decimal = Decimal(string: "0.8")!, thresholds: [Decimal]? = nil,
+                validFrom: Date, validTo: Date? = nil) {
         self.id = id
         self.version = version
         self.budgetID = budgetID
@@ -53,9 +56,13 @@ public struct Limit: Sendable, Hashable {
         self.amount = amount
         self.policy = policy
         self.warnAt = warnAt
+        self.thresholds = thresholds
         self.validFrom = validFrom
         self.validTo = validTo
     }
+
+    /// Every threshold the limit alerts at, `warn_at` included, ascending.
+    public var effectiveThresholds: [Decimal] { AlertThresholds.effective(warnAt: warnAt, thresholds: thresholds) }
 }
 
 /// A budget as the engine needs it: its zone and whether it counts at all.

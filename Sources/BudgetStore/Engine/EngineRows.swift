@@ -14,6 +14,8 @@ public struct WindowSpec: Codable, Sendable, Hashable {
     public var metric: String
     public var policy: String
     public var warnAt: String
+    /// The limit's further alert thresholds (decimal strings), if it has any.
+    public var thresholds: [String]?
     public var amount: String
     public var windowKey: String
     public var windowStart: Date?
@@ -32,6 +34,7 @@ public struct WindowSpec: Codable, Sendable, Hashable {
         metric = applicable.limit.metric.rawValue
         policy = applicable.limit.policy.rawValue
         warnAt = applicable.limit.warnAt.plainText
+        thresholds = applicable.limit.thresholds?.map(\.plainText)
         amount = applicable.limit.amount.plainText
         windowKey = applicable.window.key
         windowStart = applicable.window.start
@@ -41,7 +44,7 @@ public struct WindowSpec: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case limitID = "limit_id", limitVersion = "limit_version", budgetID = "budget_id", budgetName = "budget_name"
-        case scope, period, metric, policy, amount, request, spent, reserved
+        case scope, period, metric, policy, amount, request, spent, reserved, thresholds
         case warnAt = "warn_at", windowKey = "window_key", windowStart = "window_start", windowEnd = "window_end"
     }
 }

@@ -1,6 +1,7 @@
 // Runs the real application (buildApplication) on an ephemeral port over real HTTP against a
 // fresh database, and decodes JSON answers for the assertions.
 import BudgetAPI
+import BudgetCore
 import BudgetStore
 import BudgetTestSupport
 import Foundation
@@ -19,11 +20,17 @@ struct APITestHarness {
     }
 
     /// Serves the application built for `endpoint` over real HTTP and hands a client to `body`.
-    func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), requestTimeout: Duration = .seconds(60), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    /// Alerts as the tests want them: webhooks polled often and retried after 0.3 s (twice).
+    static let testAlerts = AlertConfiguration(heartbeatInterval: .seconds(1), webhookPollInterval: .milliseconds(100),
+                                               webhookRetry: WebhookRetryPolicy(delays: [.milliseconds(300), .milliseconds(300)]))
+
+    func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), requestTimeout: Duration = .seconds(60), alerts: AlertConfiguration = testAlerts,
+                              _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 40))
         var logger = Logger(label: "BudgetAPITests")
         logger.logLevel = .warning
-        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval, requestTimeout: requestTimeout), client: client, logger: logger)
+        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval, requestTimeout: requestTimeout, alerts: alerts),
+                                   client: client, logger: logger)
         return try await app.test(.live, body)
     }
 

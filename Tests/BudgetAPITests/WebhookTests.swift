@@ -1,0 +1,179 @@
+import BudgetAPI
+import BudgetCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// What the receiving server saw.
+actor ReceivedHooks {
+    struct Hook: Sendable {
+        var path: String
+        var signature: String?
+        var alertID: String?
+        var body: [UInt8]
+    }
+
+    var hooks: [Hook] = []
+    func append(_ hook: Hook) -> Int {
+        hooks.append(hook)
+        return hooks.filter { $0.path == hook.path }.count
+    }
+}
+
+@Suite("Webhooks per budget: signed POSTs, retries with backoff, the delivery log")
+struct WebhookTests {
+    static let secret = "whsec-0123456789abcdef"
+
+    /// A local receiver: /flaky answers 500 the first time and 200 after, /broken always 500, /ok 200.
+    static func receiver(_ received: ReceivedHooks) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("hooks/:name") { request, context -> Response in
+            let name = context.parameters.get("name") ?? ""
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let count = await received.append(.init(path: name, signature: request.headers[HTTPField.Name("X-Budget-Signature")!],
+                                                    alertID: request.headers[HTTPField.Name("X-Budget-Alert-Id")!], body: Array(body.readableBytesView)))
+            switch name {
+            case "flaky": return Response(status: count == 1 ? .internalServerError : .ok)
+            case "broken": return Response(status: .internalServerError)
+            default: return Response(status: .ok)
+            }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    static func verify(_ hook: ReceivedHooks.Hook) -> Bool {
+        guard let header = hook.signature, let mac = WebhookSignature.mac(fromHeader: header) else { return false }
+        let expected = Array(HMAC<SHA256>.authenticationCode(for: hook.body, using: SymmetricKey(data: Array(secret.utf8))))
+        return WebhookSignature.constantTimeEquals(mac, expected)
+    }
+
+    /// Polls until `condition` holds (deliveries happen in the background).
+    static func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    @Test func alertsArePostedSignedRetriedAndLogged() async throws {
+        let harness = try await APITestHarness.make()
+        let received = ReceivedHooks()
+        try await Self.receiver(received).test(.live) { receiver in
+            let base = "http://127.0.0.1:\(try #require(receiver.port))/hooks"
+            try await harness.withApp { client in
+                let budget = try await client.makeBudget()
+                let other = try await client.makeBudget()
+                func hook(_ on: String, _ name: String, types: String = "null") async throws -> String {
+                    let reply = try await client.send(.post, "/api/v1/budgets/\(on)/webhooks",
+                                                      #"{"url":"\#(base)/\#(name)","secret":"\#(Self.secret)","types":\#(types)}"#)
+                    #expect(reply.status == .created, "\(reply.text)")
+                    #expect(reply.json["secret"] == nil, "the secret is not echoed")
+                    return try #require(reply.string("id"))
+                }
+                let flaky = try await hook(budget, "flaky")
+                let broken = try await hook(budget, "broken")
+                let otherBudget = try await hook(other, "ok")
+                let priceWatcher = try await hook(other, "prices", types: #"["unpriced_usage"]"#)
+
+                _ = try await client.makeLimit(budget, #"{"scope":{"provider":"p"},"period":"daily","amount":"10","policy":"warn"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"8"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"0.5"}"#)
+                let alert = try #require(try await client.send(.get, "/api/v1/alerts?type=threshold_crossed").items.first?["id"] as? String)
+
+                let deliveredFlaky = try await Self.eventually {
+                    try await client.send(.get, "/api/v1/webhooks/\(flaky)/deliveries").items.first?["status"] as? String == "delivered"
+                }
+                #expect(deliveredFlaky)
+                let flakyLog = try await client.send(.get, "/api/v1/webhooks/\(flaky)/deliveries").items
+                #expect(flakyLog.count == 1, "one delivery per alert, not per request")
+                let delivery = try #require(flakyLog.first)
+                #expect(delivery["alert_id"] as? String == alert)
+                #expect(delivery["attempts"] as? Int == 2)
+                #expect(delivery["last_status_code"] as? Int == 200)
+                #expect(delivery["delivered_at"] is String)
+                let log = delivery["log"] as? [[String: any Sendable]] ?? []
+                #expect(log.compactMap { $0["status_code"] as? Int } == [500, 200])
+                #expect(log.first?["error"] as? String == "HTTP 500")
+
+                let gaveUp = try await Self.eventually {
+                    try await client.send(.get, "/api/v1/webhooks/\(broken)/deliveries").items.first?["status"] as? String == "failed"
+                }
+                #expect(gaveUp)
+                let brokenLog = try await client.send(.get, "/api/v1/webhooks/\(broken)/deliveries").items.first
+                #expect(brokenLog?["attempts"] as? Int == 3, "the first attempt and one per retry delay")
+                #expect((brokenLog?["log"] as? [[String: any Sendable]])?.count == 3)
+                #expect(brokenLog?["next_attempt_at"] is NSNull)
+
+                let hooks = await received.hooks
+                #expect(hooks.filter { $0.path == "flaky" }.count == 2)
+                #expect(hooks.filter { $0.path == "broken" }.count == 3)
+                #expect(hooks.allSatisfy(Self.verify), "every POST carries a valid signature")
+                let first = try #require(hooks.first { $0.path == "flaky" })
+                #expect(first.alertID == alert)
+                let payload = try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any]
+                let sent = payload?["alert"] as? [String: Any]
+                #expect(sent?["id"] as? String == alert)
+                #expect(sent?["type"] as? String == "threshold_crossed")
+                #expect(sent?["threshold"] as? String == "0.8")
+                #expect(payload?["webhook_id"] as? String == flaky)
+                var tampered = first
+                tampered.body[tampered.body.count / 2] ^= 1
+                #expect(!Self.verify(tampered))
+
+                // Another budget's webhooks get none of this budget's alerts; a global alert goes to
+                // the webhooks that subscribed to its type.
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"z","model":"who-knows"},"usage":{"input_tokens":1}}"#)
+                let globalDelivered = try await Self.eventually {
+                    try await client.send(.get, "/api/v1/webhooks/\(priceWatcher)/deliveries").items.first?["status"] as? String == "delivered"
+                }
+                #expect(globalDelivered)
+                #expect(try await client.send(.get, "/api/v1/webhooks/\(otherBudget)/deliveries").items.isEmpty)
+                #expect(await received.hooks.filter { $0.path == "flaky" }.count == 2, "an unpriced alert is not sent to a webhook without that type")
+            }
+        }
+    }
+
+    @Test func webhooksAreValidatedListedAndDeleted() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            let good = #""url":"https://hooks.example.com/budget","secret":"\#(Self.secret)""#
+            for (body, field) in [
+                (#"{"url":"ftp://x/y","secret":"\#(Self.secret)"}"#, "url"),
+                (#"{"url":"not a url","secret":"\#(Self.secret)"}"#, "url"),
+                (#"{"secret":"\#(Self.secret)"}"#, "url"),
+                (#"{"url":"https://hooks.example.com/budget","secret":"short"}"#, "secret"),
+                (#"{"url":"https://hooks.example.com/budget"}"#, "secret"),
+                (#"{\#(good),"types":["nonsense"]}"#, "types"),
+                (#"{\#(good),"types":[]}"#, "types"),
+            ] {
+                let reply = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", body)
+                #expect(reply.status == .badRequest, "\(body)")
+                #expect(reply.field == field, "\(body): \(reply.text)")
+            }
+            #expect(try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items.isEmpty, "refused requests changed nothing")
+            #expect(try await client.send(.post, "/api/v1/budgets/\(UUID())/webhooks", "{\(good)}").status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/budgets/\(UUID())/webhooks").status == .notFound)
+
+            let created = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{\#(good),"types":["threshold_crossed","allocation_denied"]}"#)
+            #expect(created.status == .created)
+            #expect(created.json["types"] as? [String] == ["allocation_denied", "threshold_crossed"])
+            let id = try #require(created.string("id"))
+            let listed = try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items
+            #expect(listed.compactMap { $0["id"] as? String } == [id])
+            #expect(listed.first?["secret"] == nil)
+            #expect(try await client.send(.get, "/api/v1/webhooks/\(id)/deliveries").items.isEmpty)
+            #expect(try await client.send(.get, "/api/v1/webhooks/\(UUID())/deliveries").status == .notFound)
+
+            #expect(try await client.send(.delete, "/api/v1/budgets/\(budget)/webhooks/\(id)").status == .noContent)
+            #expect(try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items.isEmpty)
+            #expect(try await client.send(.delete, "/api/v1/budgets/\(budget)/webhooks/\(id)").status == .notFound)
+        }
+    }
+}
