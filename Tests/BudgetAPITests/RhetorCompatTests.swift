@@ -142,6 +142,24 @@ struct RhetorCompatTests {
         }
     }
 
+    @Test func aRhetorPolicyChangeKeepsTheAlertThresholdsAnOperatorGaveTheLimit() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":"10","provider":"openai","enforcement":"warn"}"#)
+            let id = try #require(try await harness.scalar("SELECT id::text FROM limits WHERE valid_to IS NULL AND provider = 'openai'"))
+            let patched = try await client.send(.patch, "/api/v1/limits/\(id)", #"{"thresholds":["0.5","0.9"]}"#)
+            #expect(patched.status == .ok, "\(patched.text)")
+            let policy = try await client.send(.post, "\(base)/budget/policy", #"{"period":"daily","policy":"enforce","provider":"openai"}"#)
+            #expect(policy.status == .ok, "\(policy.text)")
+            let limit = try await client.send(.get, "/api/v1/limits/\(id)")
+            #expect(limit.string("policy") == "enforce")
+            #expect(limit.json["thresholds"] as? [String] == ["0.5", "0.9"])
+            let raised = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":"20","provider":"openai"}"#)
+            #expect(raised.status == .ok)
+            #expect(try await client.send(.get, "/api/v1/limits/\(id)").json["thresholds"] as? [String] == ["0.5", "0.9"])
+        }
+    }
+
     @Test func allocateThenRecordCostAndUnknownRequestsAreRecordedDirectly() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

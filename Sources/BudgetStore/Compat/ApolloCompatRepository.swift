@@ -227,9 +227,9 @@ public struct ApolloCompatRepository: Sendable {
             try await connection.query("UPDATE limits SET valid_to = \(now), changed_by = \(actor) WHERE id = \(limitID) AND version = \(version)",
                                        logger: logger)
             try await connection.query("""
-                INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, changed_by)
+                INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, thresholds, valid_from, changed_by)
                 SELECT id, version + 1, budget_id, component, provider, model, task_type, tier, tag, period, metric,
-                       \(amount), \(budgetPolicy), \(policy.warningThreshold), \(now), \(actor)
+                       \(amount), \(budgetPolicy), \(policy.warningThreshold), thresholds, \(now), \(actor)
                 FROM limits WHERE id = \(limitID) AND version = \(version)
                 """, logger: logger)
             result = .updated

@@ -65,17 +65,17 @@ public struct RhetorCompatRepository: Sendable {
             let rows: PostgresRowSequence
             if let closed {
                 rows = try await connection.query("""
-                    INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, changed_by)
+                    INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, thresholds, valid_from, changed_by)
                     SELECT id, version + 1, budget_id, component, provider, model, task_type, tier, tag, period, metric,
-                           \(amount), \(newPolicy), warn_at, valid_to, \(actor)
+                           \(amount), \(newPolicy), warn_at, thresholds, valid_to, \(actor)
                     FROM limits WHERE id = \(closed.id) AND version = \(closed.version)
-                    RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to
+                    RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to, thresholds::text[]
                     """, logger: logger)
             } else {
                 rows = try await connection.query("""
                     INSERT INTO limits (id, version, budget_id, provider, period, metric, amount, policy, changed_by)
                     VALUES (gen_random_uuid(), 1, \(budgetID), \(provider), \(period.rawValue), 'cost_usd', \(amount), \(newPolicy), \(actor))
-                    RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to
+                    RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to, thresholds::text[]
                     """, logger: logger)
             }
             for try await row in rows.decode(LimitRepository.Row.self) {
@@ -92,11 +92,11 @@ public struct RhetorCompatRepository: Sendable {
                 return nil
             }
             let rows = try await connection.query("""
-                INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, changed_by)
+                INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, thresholds, valid_from, changed_by)
                 SELECT id, version + 1, budget_id, component, provider, model, task_type, tier, tag, period, metric,
-                       amount, \(policy.rawValue), warn_at, valid_to, \(actor)
+                       amount, \(policy.rawValue), warn_at, thresholds, valid_to, \(actor)
                 FROM limits WHERE id = \(closed.id) AND version = \(closed.version)
-                RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to
+                RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to, thresholds::text[]
                 """, logger: logger)
             for try await row in rows.decode(LimitRepository.Row.self) {
                 return LimitChange(closed: closed, current: try LimitRepository.limit(from: row))
@@ -119,7 +119,7 @@ public struct RhetorCompatRepository: Sendable {
                   AND provider IS NOT DISTINCT FROM \(provider)
                   AND component IS NULL AND model IS NULL AND task_type IS NULL AND tier IS NULL AND tag IS NULL
                 ORDER BY valid_from, id LIMIT 1)
-            RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to
+            RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to, thresholds::text[]
             """, logger: logger)
         var closed: Limit?
         for try await row in rows.decode(LimitRepository.Row.self) { closed = try LimitRepository.limit(from: row) }

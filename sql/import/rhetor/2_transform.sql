@@ -102,9 +102,10 @@ BEGIN
             IF s.active = 1 AND s.next_start IS NULL AND coalesce(s.limit_amount, 0) > 0 THEN
                 v_limit := coalesce(v_limit, gen_random_uuid());
                 SELECT coalesce(max(version), 0) + 1 INTO v_version FROM limits WHERE id = v_limit;
-                INSERT INTO limits (id, version, budget_id, provider, period, metric, amount, policy, valid_from, changed_by)
+                INSERT INTO limits (id, version, budget_id, provider, period, metric, amount, policy, warn_at, thresholds, valid_from, changed_by)
                 VALUES (v_limit, v_version, v_budget, s.provider_key, s.period, 'cost_usd', s.limit_amount,
-                        coalesce(s.enforcement, 'warn'), greatest(now(), s.starts), 'rhetor_import:' || p.source);
+                        coalesce(s.enforcement, 'warn'), coalesce(v_current.warn_at, 0.8), v_current.thresholds,
+                        greatest(now(), s.starts), 'rhetor_import:' || p.source);
             END IF;
             UPDATE legacy_limit_settings SET row_hash = s.hash, limit_id = CASE WHEN v_version IS NULL THEN limit_id ELSE v_limit END,
                    version = coalesce(v_version, version), note = 'changed in place in Rhetor; new version from the import', import_run_id = p.run_id
@@ -125,9 +126,10 @@ BEGIN
             v_to := CASE WHEN s.next_start IS NOT NULL THEN greatest(s.next_start, s.starts)
                          WHEN s.active = 1 THEN NULL
                          ELSE greatest(now(), s.starts) END;   -- inactive with no successor: ended by the import at the latest
-            INSERT INTO limits (id, version, budget_id, provider, period, metric, amount, policy, valid_from, valid_to, changed_by)
+            -- warn_at and alert thresholds an operator gave the limit carry over to its next version.
+            INSERT INTO limits (id, version, budget_id, provider, period, metric, amount, policy, warn_at, thresholds, valid_from, valid_to, changed_by)
             VALUES (v_limit, v_version, v_budget, s.provider_key, s.period, 'cost_usd', s.limit_amount,
-                    coalesce(s.enforcement, 'warn'), s.starts, v_to, 'rhetor_import:' || p.source);
+                    coalesce(s.enforcement, 'warn'), coalesce(v_current.warn_at, 0.8), v_current.thresholds, s.starts, v_to, 'rhetor_import:' || p.source);
         ELSE
             v_note := 'limit_amount 0: no limit in Rhetor';
         END IF;
