@@ -13,7 +13,7 @@ struct Budget: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self,
             BudgetsCommand.self, LimitsCommand.self, AllocateCommand.self, CommitCommand.self, ReleaseCommand.self,
             UsageCommand.self, StatusCommand.self, PricesCommand.self, RepriceCommand.self, ImportCommand.self, DevCommand.self,
-            BenchCommand.self, VersionCommand.self,
+            BenchCommand.self, ReportCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -14,8 +14,12 @@ public struct APIConfiguration: Sendable {
     public var sweepInterval: Duration
     /// The longest a request may take before it is answered 503 (the database is away or stuck).
     public var requestTimeout: Duration
+    /// Months of raw ledger partitions kept (nil: all).
+    public var rawRetentionMonths: Int?
 
-    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15)) {
+    public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
+                rawRetentionMonths: Int? = nil) {
+        self.rawRetentionMonths = rawRetentionMonths
         self.host = host
         self.port = port
         self.sweepInterval = sweepInterval
@@ -36,7 +40,8 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
-        services: [client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"))],
+        services: [client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
+                                                 rawRetentionMonths: configuration.rawRetentionMonths)],
         logger: logger
     )
 }
@@ -54,6 +59,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     UsageController(engine: engine).addRoutes(to: api)
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client)).addRoutes(to: api)
+    ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)
     return router
 }
 
