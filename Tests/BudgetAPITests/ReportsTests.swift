@@ -101,7 +101,7 @@ struct ReportsTests {
 
             let utc = try await client.send(.get, base)
             #expect(utc.status == .ok)
-            #expect(utc.string("source") == "rollups")
+            #expect(utc.string("source") == "daily_rollups")
             #expect(utc.items.map(Self.row) == [
                 "2026-03-10T00:00 a 300 0.75 2 0",
                 "2026-03-10T00:00 b 50 0 1 1",
@@ -109,6 +109,13 @@ struct ReportsTests {
             ])
             #expect(utc.items.first?["bucket"] as? String == "2026-03-10T00:00:00.000Z")
             #expect(utc.items.first?["output_tokens"] as? Int == 10)
+            // The same from the hourly rollups (a bound off midnight) and from the raw ledger (a bound off the hour).
+            let hourly = try await client.send(.get, base.replacingOccurrences(of: "from=2026-03-09T00:00:00Z", with: "from=2026-03-09T01:00:00Z"))
+            #expect(hourly.string("source") == "rollups")
+            #expect(hourly.items.map(Self.row) == utc.items.map(Self.row))
+            let raw = try await client.send(.get, base.replacingOccurrences(of: "from=2026-03-09T00:00:00Z", with: "from=2026-03-09T00:00:01Z"))
+            #expect(raw.string("source") == "ledger")
+            #expect(raw.items.map(Self.row) == utc.items.map(Self.row))
 
             // Berlin (+01:00 in March): the 23:10Z call belongs to the 11th.
             let berlin = try await client.send(.get, base + "&timezone=Europe/Berlin")

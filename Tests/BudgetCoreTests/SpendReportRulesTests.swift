@@ -55,6 +55,12 @@ struct SpendReportRulesTests {
         #expect(!request("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", zone: "Australia/Adelaide").rollupsSuffice)
         #expect(!request("2026-03-01T00:30:00Z", "2026-04-01T00:00:00Z", zone: "UTC").rollupsSuffice)
         #expect(!request("2026-03-01T00:00:00Z", "2026-04-01T00:00:00.001Z", zone: "UTC").rollupsSuffice)
+        #expect(request("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", zone: "UTC").dailyRollupsSuffice)
+        #expect(!request("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", zone: "Europe/Berlin").dailyRollupsSuffice)
+        #expect(!request("2026-03-01T01:00:00Z", "2026-04-01T00:00:00Z", zone: "UTC").dailyRollupsSuffice)
+        // Lisbon is at +00:00 until its DST change on 29 March.
+        #expect(request("2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z", zone: "Europe/Lisbon").dailyRollupsSuffice)
+        #expect(!request("2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z", zone: "Europe/Lisbon").dailyRollupsSuffice)
         // Lord Howe Island moves by half an hour at DST: whole hours before, not after the change.
         #expect(!SpendReportRules.hasWholeHourOffsets(TimeZone(identifier: "Australia/Lord_Howe")!,
                                                       from: InstantFormat.parse("2026-01-01T00:00:00Z")!, to: InstantFormat.parse("2026-12-01T00:00:00Z")!))

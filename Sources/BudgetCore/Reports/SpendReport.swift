@@ -68,6 +68,14 @@ public struct SpendReportRequest: Sendable, Equatable {
               let zone = TimeZone(identifier: timeZone) else { return false }
         return SpendReportRules.hasWholeHourOffsets(zone, from: from, to: to)
     }
+
+    /// True when the daily rollups (UTC days) answer exactly: buckets of a day or more, bounds at
+    /// UTC midnight, and a zone at UTC+0 throughout the range (a local day is then a UTC day).
+    public var dailyRollupsSuffice: Bool {
+        guard bucket != .hour, SpendReportRules.isUTCMidnight(from), SpendReportRules.isUTCMidnight(to),
+              let zone = TimeZone(identifier: timeZone) else { return false }
+        return SpendReportRules.offsets(of: zone, from: from, to: to, allSatisfy: { $0 == 0 })
+    }
 }
 
 /// Why a report request is refused: the query parameter and a message for the caller.
@@ -140,12 +148,22 @@ public enum SpendReportRules {
         return seconds == seconds.rounded(.down) && Int64(seconds) % 3600 == 0
     }
 
+    public static func isUTCMidnight(_ date: Date) -> Bool {
+        let seconds = date.timeIntervalSince1970
+        return seconds == seconds.rounded(.down) && Int64(seconds) % 86_400 == 0
+    }
+
     /// Whether the zone's UTC offset is a whole number of hours at `from` and after every
     /// transition up to `to`.
     public static func hasWholeHourOffsets(_ zone: TimeZone, from: Date, to: Date) -> Bool {
+        offsets(of: zone, from: from, to: to, allSatisfy: { $0 % 3600 == 0 })
+    }
+
+    /// Whether the zone's UTC offset (seconds) at `from` and after every transition up to `to` passes `test`.
+    public static func offsets(of zone: TimeZone, from: Date, to: Date, allSatisfy test: (Int) -> Bool) -> Bool {
         var instant = from
         for _ in 0..<10_000 {
-            guard zone.secondsFromGMT(for: instant) % 3600 == 0 else { return false }
+            guard test(zone.secondsFromGMT(for: instant)) else { return false }
             guard let next = zone.nextDaylightSavingTimeTransition(after: instant), next < to else { return true }
             instant = next
         }

@@ -32,7 +32,12 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 public struct SpendReport: Sendable {
-    public enum Source: String, Sendable { case rollups, ledger }
+    /// What answered: the daily rollups (UTC days), the hourly rollups, or the raw ledger.
+    public enum Source: String, Sendable {
+        case dailyRollups = "daily_rollups"
+        case rollups
+        case ledger
+    }
     public var request: SpendReportRequest
     public var source: Source
     public var rows: [SpendRow]
@@ -67,11 +72,13 @@ public struct ReportRepository: Sendable {
 
     public func spend(_ request: SpendReportRequest, logger: Logger) async throws -> SpendReport {
         var useRollups = request.rollupsSuffice
+        var filtersByTag = false
         if let budgetID = request.budgetID {
             guard let scope = try await budgetScope(budgetID, logger: logger) else {
                 throw ReportError(.unknownBudget, "no budget with id \(budgetID)")
             }
-            if scope.filtersByTag { useRollups = false }   // tags are not in the rollups
+            filtersByTag = scope.filtersByTag
+            if filtersByTag { useRollups = false }   // tags are not in the rollups
         }
         if !useRollups, let keptFrom = try await rawLedgerStart(logger: logger), request.from < keptFrom {
             throw ReportError(.rawDataDropped, """
@@ -80,13 +87,14 @@ public struct ReportRepository: Sendable {
                 with whole-hour bounds in a whole-hour zone, to use the rollups
                 """)
         }
+        let source: SpendReport.Source = !useRollups ? .ledger : request.dailyRollupsSuffice ? .dailyRollups : .rollups
         let rows: [SpendRow]
         do {
-            rows = try await query(request, rollups: useRollups, logger: logger)
+            rows = try await query(request, source: source, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22023" {
             throw ReportError(.unknownZone, "the database does not know the time zone '\(request.timeZone)'")
         }
-        return SpendReport(request: request, source: useRollups ? .rollups : .ledger, rows: rows)
+        return SpendReport(request: request, source: source, rows: rows)
     }
 
     /// The end of the newest raw partition dropped for retention (raw rows before it are gone).
@@ -96,57 +104,55 @@ public struct ReportRepository: Sendable {
         return nil
     }
 
-    private func query(_ request: SpendReportRequest, rollups: Bool, logger: Logger) async throws -> [SpendRow] {
+    /// One aggregate per source table, regrouped by the outer query: each big table is scanned and
+    /// aggregated directly (no row-by-row union), and the text of the buckets is made only for
+    /// the final rows.
+    private func query(_ request: SpendReportRequest, source: SpendReport.Source, logger: Logger) async throws -> [SpendRow] {
         // Fixed fragments only (see the file header).
         let unit = request.bucket.rawValue
-        let time = rollups ? "h.hour" : "h.occurred_at"
-        let groupColumns = ReportGroupKey.allCases.map { key in
-            request.groupBy.contains(key) ? "h.\(rollups ? key.rollupColumn : key.ledgerColumn)" : "NULL::text"
+        func part(table: String, time: String, ledger: Bool) -> String {
+            let groups = ReportGroupKey.allCases.map { key in
+                request.groupBy.contains(key) ? "h.\(ledger ? key.ledgerColumn : key.rollupColumn)" : "NULL::text"
+            }
+            let counts = ledger
+                ? "count(*) AS n, count(*) FILTER (WHERE h.cost_usd IS NULL) AS un"
+                : "sum(h.records) AS n, sum(h.unpriced_records) AS un"
+            let budgetFilter = """
+                AND ($4::uuid IS NULL OR EXISTS (
+                    SELECT 1 FROM limits l WHERE l.budget_id = $4::uuid AND l.valid_to IS NULL
+                      AND (l.component IS NULL OR l.component = h.component)
+                      AND (l.provider IS NULL OR l.provider = h.\(ledger ? "provider_key" : "provider"))
+                      AND (l.model IS NULL OR l.model = h.\(ledger ? "model_key" : "model"))
+                      AND (l.task_type IS NULL OR l.task_type = h.task_type)
+                      AND (l.tier IS NULL OR l.tier = h.tier)
+                      AND \(ledger ? "(l.tag IS NULL OR l.tag = ANY (h.tags))" : "l.tag IS NULL")))
+                """
+            return """
+                SELECT date_trunc('\(unit)', h.\(time) AT TIME ZONE $3::text) AS local, \(groups.joined(separator: ", ")),
+                       sum(h.input_tokens) AS i, sum(h.output_tokens) AS o, sum(h.cache_read_tokens) AS cr,
+                       sum(h.cache_write_tokens) AS cw, sum(h.reasoning_tokens) AS r, sum(h.cost_usd) AS c, \(counts)
+                FROM \(table) h
+                WHERE h.\(time) >= $1 AND h.\(time) < $2 \(budgetFilter)
+                GROUP BY 1, 2, 3, 4, 5, 6
+                """
         }
-        let measures = rollups
-            ? """
-              sum(h.input_tokens)::bigint, sum(h.output_tokens)::bigint, sum(h.cache_read_tokens)::bigint,
-              sum(h.cache_write_tokens)::bigint, sum(h.reasoning_tokens)::bigint, trim_scale(coalesce(sum(h.cost_usd), 0))::text,
-              sum(h.records)::bigint, sum(h.unpriced_records)::bigint
-              """
-            : """
-              sum(h.input_tokens)::bigint, sum(h.output_tokens)::bigint, sum(h.cache_read_tokens)::bigint,
-              sum(h.cache_write_tokens)::bigint, sum(h.reasoning_tokens)::bigint, trim_scale(coalesce(sum(h.cost_usd), 0))::text,
-              count(*), count(*) FILTER (WHERE h.cost_usd IS NULL)
-              """
-        let source = rollups
-            ? """
-              (SELECT hour, component, provider, model, task_type, tier, input_tokens, output_tokens, cache_read_tokens,
-                      cache_write_tokens, reasoning_tokens, cost_usd, records, unpriced_records
-               FROM usage_hourly WHERE hour >= $1 AND hour < $2
-               UNION ALL
-               SELECT hour, component, provider, model, task_type, tier, input_tokens, output_tokens, cache_read_tokens,
-                      cache_write_tokens, reasoning_tokens, cost_usd, records, unpriced_records
-               FROM usage_rollup_deltas WHERE hour >= $1 AND hour < $2) h
-              WHERE true
-              """
-            : "usage_records h WHERE h.occurred_at >= $1 AND h.occurred_at < $2"
-        let providerColumn = rollups ? "h.provider" : "h.provider_key"
-        let modelColumn = rollups ? "h.model" : "h.model_key"
-        let tagTest = rollups ? "l.tag IS NULL" : "(l.tag IS NULL OR l.tag = ANY (h.tags))"
-        let budgetFilter = """
-             AND ($4::uuid IS NULL OR EXISTS (
-                SELECT 1 FROM limits l WHERE l.budget_id = $4::uuid AND l.valid_to IS NULL
-                  AND (l.component IS NULL OR l.component = h.component)
-                  AND (l.provider IS NULL OR l.provider = \(providerColumn))
-                  AND (l.model IS NULL OR l.model = \(modelColumn))
-                  AND (l.task_type IS NULL OR l.task_type = h.task_type)
-                  AND (l.tier IS NULL OR l.tier = h.tier)
-                  AND \(tagTest)))
-            """
-        let local = "date_trunc('\(unit)', \(time) AT TIME ZONE $3::text)"
+        let parts: [String]
+        switch source {
+        case .ledger: parts = [part(table: "usage_records", time: "occurred_at", ledger: true)]
+        case .rollups: parts = [part(table: "usage_hourly", time: "hour", ledger: false),
+                                part(table: "usage_rollup_deltas", time: "hour", ledger: false)]
+        case .dailyRollups: parts = [part(table: "usage_daily", time: "day", ledger: false),
+                                     part(table: "usage_rollup_deltas", time: "hour", ledger: false)]
+        }
         let sql = """
-            SELECT \(local) AT TIME ZONE $3::text, to_char(\(local), 'YYYY-MM-DD"T"HH24:MI'),
-                   \(groupColumns.joined(separator: ", ")),
-                   \(measures)
-            FROM \(source)\(budgetFilter)
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
-            \(rollups ? "HAVING sum(h.records) <> 0" : "")
+            SELECT x.local AT TIME ZONE $3::text, to_char(x.local, 'YYYY-MM-DD"T"HH24:MI'), x.component, x.provider, x.model, x.task_type, x.tier,
+                   sum(x.i)::bigint, sum(x.o)::bigint, sum(x.cr)::bigint, sum(x.cw)::bigint, sum(x.r)::bigint,
+                   trim_scale(coalesce(sum(x.c), 0))::text, sum(x.n)::bigint, sum(x.un)::bigint
+            FROM (
+            \(parts.joined(separator: "\nUNION ALL\n"))
+            ) x (local, component, provider, model, task_type, tier, i, o, cr, cw, r, c, n, un)
+            GROUP BY x.local, x.component, x.provider, x.model, x.task_type, x.tier
+            HAVING sum(x.n) <> 0
             ORDER BY 1, 3, 4, 5, 6, 7
             """
         // $1 from, $2 to, $3 zone, $4 budget id.
