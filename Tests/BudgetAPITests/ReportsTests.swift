@@ -149,6 +149,19 @@ struct ReportsTests {
         }
     }
 
+    @Test func groupValuesAreEscapedInJSON() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let odd = "we\\\"ird\\n\\u0001 \\\\ é"   // JSON text for: we"ird<LF><U+0001> \ é
+            let reply = try await client.send(.post, "/api/v1/usage", #"{"occurred_at":"2026-03-10T10:00:00Z","scope":{"component":"\#(odd)"},"usage":{"input_tokens":1},"cost_usd":"0.1"}"#)
+            #expect(reply.status == .created)
+            let report = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&group_by=component")
+            #expect(report.items.first?["component"] as? String == "we\"ird\n\u{1} \\ é", "\(report.text)")
+            #expect(report.json["budget_id"] is NSNull)
+            #expect(report.json["group_by"] as? [String] == ["component"])
+        }
+    }
+
     @Test func csvWhenAskedFor() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

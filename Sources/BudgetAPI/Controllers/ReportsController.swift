@@ -39,7 +39,9 @@ struct ReportsController {
                 let text = SpendCSV.render(report.rows, groupBy: query.groupBy)
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
             }
-            return try JSONResponse.make(.ok, Self.json(report))
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: SpendReportJSON.render(report))))
         }
     }
 
@@ -58,37 +60,59 @@ struct ReportsController {
         guard let accept = request.headers[.accept]?.lowercased() else { return false }
         return accept.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("text/csv") }
     }
+}
 
-    static func json(_ report: SpendReport) -> JSONValue {
+/// The report's JSON, written directly: a report can hold tens of thousands of rows, and building
+/// a JSONValue tree for Foundation's encoder took most of the answer's time (docs/PERFORMANCE.md).
+/// Shape: {"from","to","bucket","timezone","group_by","budget_id","source","items":[…]}, with the
+/// same escaping rules as any JSON encoder (RFC 8259).
+enum SpendReportJSON {
+    static func render(_ report: SpendReport) -> String {
         let query = report.request
-        let items: [JSONValue] = report.rows.map { row in
-            var item: [String: JSONValue] = [
-                "bucket": .string(InstantFormat.string(row.bucket)),
-                "bucket_local": .string(row.bucketLocal),
-                "input_tokens": .integer(row.inputTokens),
-                "output_tokens": .integer(row.outputTokens),
-                "cache_read_tokens": .integer(row.cacheReadTokens),
-                "cache_write_tokens": .integer(row.cacheWriteTokens),
-                "reasoning_tokens": .integer(row.reasoningTokens),
-                "cost_usd": .string(row.costUSD.plainText),
-                "count": .integer(row.count),
-                "unpriced_count": .integer(row.unpricedCount),
-            ]
+        var out = "{\"from\":" + quoted(InstantFormat.string(query.from))
+        out += ",\"to\":" + quoted(InstantFormat.string(query.to))
+        out += ",\"bucket\":" + quoted(query.bucket.rawValue)
+        out += ",\"timezone\":" + quoted(query.timeZone)
+        out += ",\"group_by\":[" + query.groupBy.map { quoted($0.rawValue) }.joined(separator: ",") + "]"
+        out += ",\"budget_id\":" + (query.budgetID.map { quoted($0.uuidString.lowercased()) } ?? "null")
+        out += ",\"source\":" + quoted(report.source.rawValue)
+        out += ",\"items\":["
+        out.reserveCapacity(out.utf8.count + report.rows.count * (260 + 30 * query.groupBy.count))
+        for (index, row) in report.rows.enumerated() {
+            if index > 0 { out += "," }
+            out += "{\"bucket\":" + quoted(InstantFormat.string(row.bucket))
+            out += ",\"bucket_local\":" + quoted(row.bucketLocal)
             for (key, value) in zip(query.groupBy, row.groups) {
-                item[key.rawValue] = value.map(JSONValue.string) ?? .null
+                out += ",\"" + key.rawValue + "\":" + (value.map(quoted) ?? "null")
             }
-            return .object(item)
+            out += ",\"input_tokens\":" + String(row.inputTokens)
+            out += ",\"output_tokens\":" + String(row.outputTokens)
+            out += ",\"cache_read_tokens\":" + String(row.cacheReadTokens)
+            out += ",\"cache_write_tokens\":" + String(row.cacheWriteTokens)
+            out += ",\"reasoning_tokens\":" + String(row.reasoningTokens)
+            out += ",\"cost_usd\":" + quoted(row.costUSD.plainText)
+            out += ",\"count\":" + String(row.count)
+            out += ",\"unpriced_count\":" + String(row.unpricedCount) + "}"
         }
-        var body: [String: JSONValue] = [
-            "from": .string(InstantFormat.string(query.from)),
-            "to": .string(InstantFormat.string(query.to)),
-            "bucket": .string(query.bucket.rawValue),
-            "timezone": .string(query.timeZone),
-            "group_by": .array(query.groupBy.map { .string($0.rawValue) }),
-            "source": .string(report.source.rawValue),
-            "items": .array(items),
-        ]
-        body["budget_id"] = query.budgetID.map { .string($0.uuidString.lowercased()) } ?? .null
-        return .object(body)
+        return out + "]}"
+    }
+
+    /// A JSON string literal: quote, backslash and control characters escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
