@@ -33,6 +33,9 @@ struct RollupTests {
             // A reprice-like UPDATE of cost and status, then a fold, then a DELETE (tests only: the ledger is append-only).
             try await client.query("UPDATE usage_records SET cost_usd = input_tokens * 0.000002, pricing_status = 'priced' WHERE cost_usd IS NULL AND component = 'c1'")
             #expect(try await RollupCheck.mismatches(client) == 0)
+            // A priced row repriced (a wrong price version replaced): only the cost changes.
+            try await client.query("UPDATE usage_records SET cost_usd = cost_usd / 10, pricing_status = 'priced' WHERE cost_usd IS NOT NULL AND component = 'c0'")
+            #expect(try await RollupCheck.mismatches(client) == 0)
             let folded = try await ReportRepository(client: client).foldRollups(logger: logger)
             #expect(folded > 0)
             #expect(try await scalar(client, "SELECT count(*)::text FROM usage_rollup_deltas") == "0")

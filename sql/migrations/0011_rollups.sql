@@ -45,8 +45,9 @@ CREATE TABLE usage_hourly (
 );
 COMMENT ON TABLE usage_hourly IS 'Folded hourly rollups of usage_records per UTC hour and scope. Exact together with usage_rollup_deltas (read report.usage_hourly).';
 
+-- No key and no index: a delta is only ever appended, then read and deleted all at once by the
+-- fold, so each ledger write adds one heap row and nothing more.
 CREATE TABLE usage_rollup_deltas (
-    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     hour               timestamptz NOT NULL,
     component          text,
     provider           text,
@@ -98,11 +99,11 @@ BEGIN
         SELECT date_trunc('hour', occurred_at, 'UTC') AS hour, component, provider_key, model_key, task_type, tier,
                sum(s * input_tokens) AS i, sum(s * output_tokens) AS o, sum(s * cache_read_tokens) AS cr,
                sum(s * cache_write_tokens) AS cw, sum(s * reasoning_tokens) AS r,
-               coalesce(sum(s * cost_usd), 0) AS c, sum(s) AS n, sum(s) FILTER (WHERE cost_usd IS NULL) AS un
+               coalesce(sum(s * cost_usd), 0) AS c, sum(s) AS n, coalesce(sum(s) FILTER (WHERE cost_usd IS NULL), 0) AS un
         FROM (SELECT 1 AS s, * FROM usage_rollup_new UNION ALL SELECT -1 AS s, * FROM usage_rollup_old) x
         GROUP BY 1, 2, 3, 4, 5, 6
     ) d
-    WHERE i <> 0 OR o <> 0 OR cr <> 0 OR cw <> 0 OR r <> 0 OR c <> 0 OR n <> 0 OR coalesce(un, 0) <> 0;
+    WHERE i <> 0 OR o <> 0 OR cr <> 0 OR cw <> 0 OR r <> 0 OR c <> 0 OR n <> 0 OR un <> 0;
     RETURN NULL;
 END $$;
 

@@ -1,7 +1,7 @@
 // `budget dev seed`: realistic synthetic usage written straight into the ledger by SQL
 // (generate_series), one statement per day, through the same rollup triggers as every write.
 //
-// The shape: 9 components, each calling 2–4 (provider, model) pairs for 1–3 task types (37
+// The shape: 9 components, each calling 2–4 (provider, model) pairs for 1–3 task types (26
 // scopes, weighted: a few busy components, a long tail), a diurnal curve peaking at 13:00 UTC,
 // token counts spread around each scope's typical size, cache reads on Anthropic models,
 // reasoning tokens on o-series models, and a self-hosted model nobody prices (unpriced rows).
