@@ -12,8 +12,8 @@ struct Budget: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self,
             BudgetsCommand.self, LimitsCommand.self, AllocateCommand.self, CommitCommand.self, ReleaseCommand.self,
-            UsageCommand.self, StatusCommand.self, AlertsCommand.self, PricesCommand.self, RepriceCommand.self, ImportCommand.self, DevCommand.self,
-            BenchCommand.self, VersionCommand.self,
+            UsageCommand.self, StatusCommand.self, AlertsCommand.self, ReportCommand.self, PricesCommand.self, RepriceCommand.self,
+            ImportCommand.self, DevCommand.self, BenchCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -16,9 +16,12 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Alert streaming and webhook delivery.
     public var alerts: AlertConfiguration
+    /// Months of raw ledger partitions kept (nil: all).
+    public var rawRetentionMonths: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
-                alerts: AlertConfiguration = AlertConfiguration()) {
+                alerts: AlertConfiguration = AlertConfiguration(), rawRetentionMonths: Int? = nil) {
+        self.rawRetentionMonths = rawRetentionMonths
         self.host = host
         self.port = port
         self.sweepInterval = sweepInterval
@@ -40,7 +43,8 @@ public func buildApplication(
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout, alertHub: alertHub)
     var services: [any Service] = [
-        client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore")),
+        client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
+                                   rawRetentionMonths: configuration.rawRetentionMonths),
         AlertStreamService(client: client, hub: alertHub, heartbeatInterval: configuration.alerts.heartbeatInterval, logger: alertLogger),
     ]
     if configuration.alerts.deliverWebhooks {
@@ -71,6 +75,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client)).addRoutes(to: api)
     AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
     WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency).addRoutes(to: api)
+    ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)
     return router
 }
 

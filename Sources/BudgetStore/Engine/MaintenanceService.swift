@@ -1,5 +1,6 @@
 // Background upkeep while Budget serves: releases expired reservations every few seconds and
-// keeps the ledger's monthly partitions created ahead.
+// keeps the ledger's monthly partitions created ahead; folds the rollup deltas, settles rows
+// waiting in the default partition and (with a retention) drops old raw partitions.
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -8,11 +9,14 @@ public struct MaintenanceService: Service {
     let engine: BudgetEngine
     let interval: Duration
     let logger: Logger
+    /// BUDGET_RAW_RETENTION_MONTHS: raw partitions older than this many months are dropped (nil: never).
+    let rawRetentionMonths: Int?
 
-    public init(engine: BudgetEngine, interval: Duration, logger: Logger) {
+    public init(engine: BudgetEngine, interval: Duration, logger: Logger, rawRetentionMonths: Int? = nil) {
         self.engine = engine
         self.interval = interval
         self.logger = logger
+        self.rawRetentionMonths = rawRetentionMonths
     }
 
     public func run() async throws {
@@ -34,6 +38,12 @@ public struct MaintenanceService: Service {
                 } catch {
                     logger.warning("could not create ledger partitions ahead", metadata: ["error": "\(String(reflecting: error))"])
                 }
+                await ledgerUpkeep()
+            }
+            do {
+                try await ReportRepository(client: engine.store.client).foldRollups(logger: logger)
+            } catch {
+                logger.warning("could not fold the rollup deltas", metadata: ["error": "\(String(reflecting: error))"])
             }
             do {
                 var expired = 0
@@ -46,6 +56,24 @@ public struct MaintenanceService: Service {
             }
             // Cancellation (shutdown) ends the sleep early; the loop condition then stops the service.
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Hourly: rows in the default partition get their month's partition; old raw partitions go.
+    private func ledgerUpkeep() async {
+        let reports = ReportRepository(client: engine.store.client)
+        do {
+            let settled = try await reports.settleDefaultPartition(monthsAhead: 3, logger: logger)
+            if !settled.isEmpty { logger.info("moved rows out of the default partition", metadata: ["partitions": "\(settled)"]) }
+        } catch {
+            logger.warning("could not settle the default partition", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        guard let months = rawRetentionMonths else { return }
+        do {
+            let dropped = try await reports.dropRawPartitions(keepMonths: months, logger: logger)
+            if !dropped.isEmpty { logger.notice("dropped raw ledger partitions (rollups keep their usage)", metadata: ["partitions": "\(dropped)"]) }
+        } catch {
+            logger.warning("could not drop old raw partitions", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 }

@@ -5,7 +5,7 @@ struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Inspect the database Budget uses.",
-        subcommands: [URL.self, Stop.self]
+        subcommands: [URL.self, Stop.self, DatabasePartitionsCommand.self]
     )
 
     struct URL: AsyncParsableCommand {

@@ -8,7 +8,7 @@ struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer tools: synthetic data for benchmarks.",
-        subcommands: [DevRhetorFileCommand.self]
+        subcommands: [DevRhetorFileCommand.self, DevSeedCommand.self]
     )
 }
 

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
             let app = buildApplication(
-                configuration: APIConfiguration(host: configuration.host, port: configuration.port),
+                configuration: APIConfiguration(host: configuration.host, port: configuration.port, rawRetentionMonths: configuration.rawRetentionMonths),
                 client: client,
                 priceSync: priceSync,
                 logger: Logger(label: "BudgetAPI")

@@ -16,6 +16,8 @@ struct BudgetConfiguration: Sendable {
     var priceSourcesFile: String?
     /// Nil when scheduled syncs are off (BUDGET_PRICE_SYNC_INTERVAL=0).
     var priceSyncInterval: Duration?
+    /// BUDGET_RAW_RETENTION_MONTHS: months of raw ledger partitions kept (nil: all, the default).
+    var rawRetentionMonths: Int? = nil
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -65,6 +67,13 @@ struct BudgetConfiguration: Sendable {
             }
             syncInterval = seconds == 0 ? nil : .seconds(seconds)
         }
+        var retention: Int?
+        if let raw = value("BUDGET_RAW_RETENTION_MONTHS") {
+            guard let months = Int(raw), months >= 1 else {
+                throw ConfigurationError("BUDGET_RAW_RETENTION_MONTHS must be a whole number of months, at least 1 (unset keeps everything)")
+            }
+            retention = months
+        }
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -76,7 +85,8 @@ struct BudgetConfiguration: Sendable {
             postgresBinDirectory: value("BUDGET_PG_BINDIR"),
             databasePoolSize: poolSize,
             priceSourcesFile: value("BUDGET_PRICE_SOURCES_FILE"),
-            priceSyncInterval: syncInterval
+            priceSyncInterval: syncInterval,
+            rawRetentionMonths: retention
         )
     }
 
@@ -95,6 +105,7 @@ struct BudgetConfiguration: Sendable {
           BUDGET_DB_POOL_SIZE  Connections to PostgreSQL per Budget process (default: 8)
           BUDGET_PRICE_SYNC_INTERVAL  Seconds between price syncs in `serve` (default: 21600; 0 = off)
           BUDGET_PRICE_SOURCES_FILE   JSON list of price sources replacing the built-in one
+          BUDGET_RAW_RETENTION_MONTHS  Drop raw ledger partitions older than N months (rollups stay; default: off)
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }

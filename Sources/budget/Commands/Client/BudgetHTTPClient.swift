@@ -183,11 +183,11 @@ struct BudgetHTTPClient: Sendable {
     /// `path` is below the base URL (e.g. `/api/v1/budgets`); nil query values are left out.
     func send(
         _ method: HTTPMethod, _ path: String, query: [(String, String?)] = [],
-        body: Data? = nil, idempotencyKey: String? = nil
+        body: Data? = nil, idempotencyKey: String? = nil, accept: String = "application/json"
     ) async throws -> ClientResponse {
         var request = HTTPClientRequest(url: baseURL + path + Self.queryString(query))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

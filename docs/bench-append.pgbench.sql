@@ -1,0 +1,2 @@
+-- One usage row through ledger_append (no limit windows): the ledger write alone.
+SELECT ledger_append(jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'occurred_at', now()::text, 'scope', '{"component":"pgb","provider":"p","model":"m","tags":[]}'::jsonb, 'usage', '{"input_tokens":1000,"output_tokens":400,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0}'::jsonb, 'cost_usd','0.009','pricing_status','caller_priced','origin','api','metadata','{}'::jsonb, 'windows', '[]'::jsonb)));
