@@ -100,10 +100,21 @@ public struct RhetorImporter: Sendable {
             throw ImportError(.invalidOption, "--source and --budget must not be empty")
         }
         progress(ImportProgress(phase: .checking, done: 0, total: 1))
-        var timer = PhaseTimer(phase: .checking)
-        let sha256 = try Self.sha256(of: path)
+        let timer = PhaseTimer(phase: .checking)
         let file = try await RhetorFile.open(path: path, logger: logger)
-        defer { Task { await file.close() } }
+        do {
+            let report = try await run(file: file, path: path, options: options, started: started, timer: timer, progress: progress)
+            await file.close()
+            return report
+        } catch {
+            await file.close()
+            throw error
+        }
+    }
+
+    private func run(file: RhetorFile, path: String, options: RhetorImportOptions, started: ContinuousClock.Instant,
+                     timer: PhaseTimer, progress: @escaping @Sendable (ImportProgress) -> Void) async throws -> RhetorImportReport {
+        let sha256 = try Self.sha256(of: path)
         let total = try await file.usageCount()
         let (settings, settingProblems) = try await file.settings()
         if !settingProblems.isEmpty {
@@ -236,7 +247,7 @@ public struct RhetorImporter: Sendable {
         }
         let outcome: RhetorImportReport.Outcome = options.dryRun ? .dryRun : (rowsAdded == 0 && settingsChanged == 0 ? .unchanged : .imported)
         if outcome == .imported {
-            let summary = ReconciliationSummary(reconciliation)
+            let summary = try ReconciliationSummary(reconciliation)
             try await connection.query("""
                 UPDATE import_runs SET finished_at = now(), reconciliation = \(summary.json)::jsonb WHERE id = \(runID)
                 """, logger: logger)
@@ -329,7 +340,7 @@ struct PhaseTimer {
 struct ReconciliationSummary {
     var json: String
 
-    init(_ reconciliation: Reconciliation) {
+    init(_ reconciliation: Reconciliation) throws {
         let groups: [JSONValue] = reconciliation.lines.map { line in
             var object: [String: JSONValue] = [
                 "dimension": .string(line.key.dimension.rawValue),
@@ -343,6 +354,6 @@ struct ReconciliationSummary {
             if line.key.dimension == .providerModel { object["model"] = line.key.model.map(JSONValue.string) ?? .null }
             return .object(object)
         }
-        json = (try? JSONEncoder().encode(JSONValue.array(groups))).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        json = String(decoding: try JSONEncoder().encode(JSONValue.array(groups)), as: UTF8.self)
     }
 }
