@@ -21,17 +21,17 @@ public struct BudgetRequestContext: RequestContext {
 
 /// The JSON conventions of the wire contract.
 public enum BudgetJSON {
-    public static var encoder: JSONEncoder {
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted).dateTimeSeparator(.standard).timeSeparator(.colon)))
+            try container.encode(InstantFormat.string(date))
         }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -40,5 +40,5 @@ public enum BudgetJSON {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-21T10:00:00Z")
         }
         return decoder
-    }
+    }()
 }

@@ -55,10 +55,7 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        let data = try BudgetJSON.encoder.encode(body)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try JSONResponse.make(status, body, headers: headers)
     }
 }
 

@@ -80,7 +80,7 @@ extension Request {
         }
         let data = Data(buffer.readableBytesView)
         let value = try BudgetJSON.decoder.decode(Value.self, from: data)
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = HexDigest.sha256(of: data)
         return RequestBody(value: value, hash: digest)
     }
 
@@ -138,4 +138,19 @@ func parseEnum<E: RawRepresentable & CaseIterable>(_ raw: String?, _ type: E.Typ
 
 func requireNonNegative(_ value: Int64, field: String) throws {
     if value < 0 { throw APIError.badRequest("\(field) must not be negative", field: field) }
+}
+
+/// Lower-case hex of a SHA-256 digest (request hashes for idempotency).
+enum HexDigest {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func sha256(of data: Data) -> String {
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: data) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
 }

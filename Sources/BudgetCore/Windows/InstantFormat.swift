@@ -38,11 +38,87 @@ public enum InstantFormat {
 
     /// Accepts "Z" or a numeric offset, with or without fractional seconds, "T" or " " separator.
     public static func parse(_ text: String) -> Date? {
+        switch parseCommon(text) {
+        case .instant(let date): return date
+        case .invalid: return nil
+        case .otherForm: break
+        }
         let normalised = text.count > 10 && text[text.index(text.startIndex, offsetBy: 10)] == " "
             ? text.replacingCharacters(in: text.index(text.startIndex, offsetBy: 10)...text.index(text.startIndex, offsetBy: 10), with: "T")
             : text
         if let date = try? Date(normalised, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         if let date = try? Date(normalised, strategy: Date.ISO8601FormatStyle()) { return date }
         return nil
+    }
+
+    enum Parsed {
+        case instant(Date)
+        /// The shape of a date and time, but not a real one (31 February, 24:00, junk after the zone).
+        case invalid
+        /// Not the common shape: left to Foundation's parser.
+        case otherForm
+    }
+
+    /// The forms Budget and PostgreSQL write ("2026-11-21T10:00:00Z", "2026-11-21 10:00:00.123456+01:00"),
+    /// read by hand and strictly; other shapes are left to Foundation's parser.
+    static func parseCommon(_ text: String) -> Parsed {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 20, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
+              utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: " "), utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":")
+        else { return .otherForm }
+        func digits(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = utf8[index]
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
+              let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return .invalid }
+        var index = 19
+        var fraction = 0.0
+        if utf8[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < utf8.count, utf8[index] >= 0x30, utf8[index] <= 0x39 { index += 1 }
+            guard index > start, index - start <= 9, let value = digits(start..<index) else { return .invalid }
+            fraction = Double(value) / pow(10, Double(index - start))
+        }
+        guard index < utf8.count else { return .invalid }
+        var offset = 0
+        if utf8[index] == UInt8(ascii: "Z") {
+            index += 1
+        } else if utf8[index] == UInt8(ascii: "+") || utf8[index] == UInt8(ascii: "-") {
+            let sign = utf8[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard index + 2 <= utf8.count, let hours = digits(index..<index + 2) else { return .invalid }
+            index += 2
+            var minutes = 0
+            if index < utf8.count {
+                if utf8[index] == UInt8(ascii: ":") { index += 1 }
+                guard index + 2 <= utf8.count, let value = digits(index..<index + 2) else { return .invalid }
+                minutes = value
+                index += 2
+            }
+            guard hours < 24, minutes < 60 else { return .invalid }
+            offset = sign * (hours * 3600 + minutes * 60)
+        } else {
+            return .invalid
+        }
+        guard index == utf8.count else { return .invalid }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = Int(timegm(&parts))
+        // timegm normalises 31 February into March; such a text is not a date.
+        guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return .invalid }
+        return .instant(Date(timeIntervalSince1970: Double(seconds - offset) + fraction))
     }
 }

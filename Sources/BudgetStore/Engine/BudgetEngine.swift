@@ -21,6 +21,9 @@ public struct BudgetEngine: Sendable {
 
     public var store: EngineRepository { repository }
 
+    /// How allocate and commit calls were grouped into transactions since start-up.
+    public var groupCommitStatistics: GroupCommitStatistics { repository.committer.statistics }
+
     public struct AllocationRequest: Sendable {
         public var scope: Scope
         public var estimate: Estimate

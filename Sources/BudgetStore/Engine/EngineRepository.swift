@@ -7,9 +7,11 @@ import PostgresNIO
 
 public struct EngineRepository: Sendable {
     let client: PostgresClient
+    let committer: GroupCommitter
 
     public init(client: PostgresClient) {
         self.client = client
+        self.committer = GroupCommitter(client: client)
     }
 
     /// Decoded answer of budget_allocate / budget_commit / budget_record_usage.
@@ -31,6 +33,11 @@ public struct EngineRepository: Sendable {
         }
     }
 
+    private func call(_ call: EngineCall, logger: Logger) async throws -> FunctionResult {
+        let text = try await committer.run(call, logger: logger)
+        return try EngineJSON.decoder.decode(FunctionResult.self, from: Data(text.utf8))
+    }
+
     private func call(_ query: PostgresQuery, logger: Logger) async throws -> FunctionResult {
         let rows = try await client.query(query, logger: logger)
         for try await text in rows.decode(String.self) {
@@ -41,10 +48,8 @@ public struct EngineRepository: Sendable {
 
     public func allocate(_ allocation: AllocationRow, windows: [WindowSpec], generation: Int64, idempotencyKey: String?, requestHash: String,
                          logger: Logger) async throws -> AllocateOutcome {
-        let result = try await call("""
-            SELECT budget_allocate(\(try EngineJSON.encode(allocation))::jsonb, \(try EngineJSON.encode(windows))::jsonb,
-                                   \(generation), \(idempotencyKey), \(requestHash))::text
-            """, logger: logger)
+        let result = try await call(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows)),
+                                               generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
         switch result.outcome {
         case "granted":
             guard let row = result.allocation else { throw StoreError(.corrupt, "granted without allocation") }
@@ -60,9 +65,8 @@ public struct EngineRepository: Sendable {
 
     public func commit(allocationID: UUID, record: LedgerRecord, generation: Int64, requestHash: String, idempotencyKey: String?,
                        logger: Logger) async throws -> CommitOutcome {
-        let result = try await call("""
-            SELECT budget_commit(\(allocationID), \(try EngineJSON.encode(record))::jsonb, \(generation), \(requestHash), \(idempotencyKey))::text
-            """, logger: logger)
+        let result = try await call(EngineCall(operation: .commit(allocationID: allocationID, record: try EngineJSON.encode(record)),
+                                               generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
         switch result.outcome {
         case "committed":
             guard let record = result.record else { throw StoreError(.corrupt, "committed without record") }

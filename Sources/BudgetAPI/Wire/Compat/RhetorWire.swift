@@ -32,7 +32,7 @@ struct RhetorBody {
             throw APIError.badRequest("the body is not valid JSON: \(error)", code: "malformed_json")
         }
         guard let object = parsed.objectValue else { throw APIError.badRequest("the body must be a JSON object", code: "malformed_json") }
-        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let hash = HexDigest.sha256(of: data)
         return RhetorBody(object: object, hash: hash)
     }
 

@@ -1,0 +1,212 @@
+// Group commit of the hot path: allocate and commit calls that arrive while earlier ones are in
+// flight are sent together as one `budget_engine_batch` call (one transaction, one WAL flush,
+// one round trip; sql/migrations/0016_engine_batches.sql). A call that finds no batch in flight
+// goes at once, alone, through its own function, so a quiet server answers as fast as before.
+import BudgetCore
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// One engine call as its SQL function takes it; JSON arguments are already encoded.
+struct EngineCall: Sendable {
+    enum Operation: Sendable {
+        case allocate(allocation: String, windows: String)
+        case commit(allocationID: UUID, record: String)
+    }
+
+    var operation: Operation
+    var generation: Int64
+    var idempotencyKey: String?
+    var requestHash: String
+
+    /// The call on its own: one statement, one transaction.
+    var query: PostgresQuery {
+        switch operation {
+        case .allocate(let allocation, let windows):
+            return "SELECT budget_allocate(\(allocation)::jsonb, \(windows)::jsonb, \(generation), \(idempotencyKey), \(requestHash))::text"
+        case .commit(let allocationID, let record):
+            return "SELECT budget_commit(\(allocationID), \(record)::jsonb, \(generation), \(requestHash), \(idempotencyKey))::text"
+        }
+    }
+
+    /// The call as an element of budget_engine_batch's argument.
+    func appendBatchElement(to text: inout String) {
+        switch operation {
+        case .allocate(let allocation, let windows):
+            text += #"{"op":"allocate","allocation":"# + allocation + #","windows":"# + windows
+        case .commit(let allocationID, let record):
+            text += #"{"op":"commit","allocation_id":""# + allocationID.uuidString.lowercased() + #"","record":"# + record
+        }
+        text += #","generation":"# + String(generation) + #","request_hash":"# + JSONText.quoted(requestHash)
+        text += #","idempotency_key":"# + (idempotencyKey.map(JSONText.quoted) ?? "null") + "}"
+    }
+}
+
+/// How calls went to the database since start-up.
+public struct GroupCommitStatistics: Sendable, Equatable {
+    /// Calls sent alone (nothing else was waiting).
+    public var singleCalls = 0
+    /// Batches of two or more calls, and the calls in them.
+    public var batches = 0
+    public var batchedCalls = 0
+    /// Batches that failed as a whole and were run call by call.
+    public var fallbacks = 0
+}
+
+/// Collects concurrent engine calls into batches; at most `maxInFlight` batches run at once.
+final class GroupCommitter: Sendable {
+    private struct Waiting {
+        var call: EngineCall
+        var resume: @Sendable (Result<String, any Error>) -> Void
+        var logger: Logger
+    }
+
+    private struct State {
+        var queue: [Waiting] = []
+        var leaders = 0
+        var statistics = GroupCommitStatistics()
+    }
+
+    private let client: PostgresClient
+    private let maxInFlight: Int
+    private let maxBatch: Int
+    private let state = Mutex(State())
+
+    init(client: PostgresClient, maxInFlight: Int = 2, maxBatch: Int = 64) {
+        self.client = client
+        self.maxInFlight = max(1, maxInFlight)
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
+
+    /// Runs `call` (alone or in a batch) and returns its function's JSON answer.
+    func run(_ call: EngineCall, logger: Logger) async throws -> String {
+        // Nothing in flight ahead of it: the caller sends its own call, with no hop to another task.
+        let alone = state.withLock { state in
+            guard state.queue.isEmpty, state.leaders < maxInFlight else { return false }
+            state.leaders += 1
+            state.statistics.singleCalls += 1
+            return true
+        }
+        if alone {
+            let result = await singleResult(call, logger: logger)
+            handOff()
+            return try result.get()
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let lead = state.withLock { state in
+                state.queue.append(Waiting(call: call, resume: { continuation.resume(with: $0) }, logger: logger))
+                guard state.leaders < maxInFlight else { return false }
+                state.leaders += 1
+                return true
+            }
+            if lead { Task { await self.lead() } }
+        }
+    }
+
+    /// A sender that is done passes its slot to a task that sends what queued meanwhile.
+    private func handOff() {
+        let queued = state.withLock { state in
+            if state.queue.isEmpty { state.leaders -= 1 }
+            return !state.queue.isEmpty
+        }
+        if queued { Task { await self.lead() } }
+    }
+
+    private func lead() async {
+        while true {
+            let batch = state.withLock { state -> [Waiting] in
+                let batch = Array(state.queue.prefix(maxBatch))
+                state.queue.removeFirst(batch.count)
+                if batch.isEmpty { state.leaders -= 1 }
+                if batch.count > 1 {
+                    state.statistics.batches += 1
+                    state.statistics.batchedCalls += batch.count
+                } else if batch.count == 1 {
+                    state.statistics.singleCalls += 1
+                }
+                return batch
+            }
+            if batch.isEmpty { return }
+            await send(batch)
+        }
+    }
+
+    /// Sends `calls` as one batch now, whatever else is queued (tests pin batch behaviour with it).
+    func sendTogether(_ calls: [EngineCall], logger: Logger) async -> [Result<String, any Error>] {
+        let results = Mutex([Result<String, any Error>?](repeating: nil, count: calls.count))
+        await send(calls.enumerated().map { index, call in
+            Waiting(call: call, resume: { result in results.withLock { $0[index] = result } }, logger: logger)
+        })
+        return results.withLock { $0.map { $0 ?? .failure(StoreError(.corrupt, "no answer")) } }
+    }
+
+    private func send(_ batch: [Waiting]) async {
+        let logger = batch[0].logger
+        if batch.count == 1 {
+            let waiting = batch[0]
+            waiting.resume(await singleResult(waiting.call, logger: logger))
+            return
+        }
+        var payload = "["
+        for (index, waiting) in batch.enumerated() {
+            if index > 0 { payload += "," }
+            waiting.call.appendBatchElement(to: &payload)
+        }
+        payload += "]"
+        do {
+            switch try await together(payload, count: batch.count, logger: logger) {
+            case .answers(let answers):
+                for (waiting, answer) in zip(batch, answers) { waiting.resume(.success(answer)) }
+            case .failed(let failure):
+                // The batch rolled back as a whole (a deadlock with another writer, a failing call):
+                // each call runs on its own, so one failure stays with its caller.
+                state.withLock { $0.statistics.fallbacks += 1 }
+                logger.notice("engine batch failed; running its calls one by one", metadata: ["calls": "\(batch.count)", "failure": "\(failure)"])
+                for waiting in batch {
+                    waiting.resume(await singleResult(waiting.call, logger: waiting.logger))
+                }
+            }
+        } catch {
+            for waiting in batch { waiting.resume(.failure(error)) }
+        }
+    }
+
+    private func singleResult(_ call: EngineCall, logger: Logger) async -> Result<String, any Error> {
+        do {
+            return .success(try await single(call, logger: logger))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func single(_ call: EngineCall, logger: Logger) async throws -> String {
+        let rows = try await client.query(call.query, logger: logger)
+        for try await text in rows.decode(String.self) { return text }
+        throw StoreError(.corrupt, "the engine function returned no row")
+    }
+
+    private enum BatchResult {
+        case answers([String])
+        /// The batch function's report of an error that rolled the batch back (JSON text).
+        case failed(String)
+    }
+
+    private func together(_ payload: String, count: Int, logger: Logger) async throws -> BatchResult {
+        let rows = try await client.query("""
+            SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
+            """, logger: logger)
+        var answers: [String] = []
+        answers.reserveCapacity(count)
+        for try await text in rows.decode(String.self) { answers.append(text) }
+        if answers.count == 1, count > 1, answers[0].contains(#""batch_failed""#) {
+            return .failed(answers[0])
+        }
+        guard answers.count == count else {
+            throw StoreError(.corrupt, "the engine batch answered \(answers.count) of \(count) calls")
+        }
+        return .answers(answers)
+    }
+}

@@ -1,0 +1,64 @@
+import BudgetCore
+import Foundation
+import Testing
+
+@Suite("Wire text written and read by hand: the same JSON as Foundation's encoder, the same instants as its ISO 8601 parser")
+struct WireTextTests {
+    static let foundation: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let samples: [JSONValue] = [
+        .null, .bool(true), .bool(false), .number("0"), .number("-12"), .number("3.25"), .number("9223372036854775807"),
+        .string(""), .string("plain"), .string("quote \" backslash \\ slash / tab \t newline \n return \r"),
+        .string("control \u{01}\u{1F} bell \u{07} form \u{0C} back \u{08}"), .string("Zürich ⌘ 日本 🚀"),
+        .array([]), .object([:]),
+        .object(["b": .number("2"), "a": .array([.string("x"), .null, .object(["z": .bool(false), "y": .string("é")])]), "A": .string("upper")]),
+    ]
+
+    @Test(arguments: samples)
+    func writesWhatTheEncoderWrites(_ value: JSONValue) throws {
+        let ours = String(decoding: try value.jsonBytes(), as: UTF8.self)
+        let theirs = String(decoding: try Self.foundation.encode(value), as: UTF8.self)
+        #expect(ours == theirs)
+        // And it reads back as the same value.
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(ours.utf8)) == value)
+    }
+
+    @Test(arguments: ["1.", ".5", "01", "1e", "--1", "NaN", "1,5", "", "0x10", "1.5e+"])
+    func refusesANumberThatIsNotJSON(_ text: String) {
+        #expect(throws: JSONWriterError.notANumber(text)) { try JSONValue.array([.number(text)]).jsonBytes() }
+    }
+
+    @Test func quotesStringsForSplicingIntoJSON() throws {
+        let quoted = JSONText.quoted("key \"with\" \\ and \n")
+        #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == "key \"with\" \\ and \n")
+    }
+
+    @Test(arguments: [
+        "2026-11-21T10:00:00Z", "2026-11-21T10:00:00.123Z", "2026-11-21T10:00:00.5Z", "2026-11-21T10:00:00.123456Z",
+        "2026-11-21 10:00:00+00:00", "2026-11-21T10:00:00.25+01:00", "2026-03-29T01:30:00-04:00", "2024-02-29T23:59:59.999+05:30",
+        "1999-12-31T23:59:59Z", "2026-11-21T10:00:00+0100",
+    ])
+    func readsInstantsAsFoundationDoes(_ text: String) throws {
+        let ours = try #require(InstantFormat.parse(text))
+        let normalised = text.replacingOccurrences(of: " ", with: "T")
+        let theirs = try (try? Date(normalised, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? Date(normalised, strategy: Date.ISO8601FormatStyle())
+        #expect(abs(ours.timeIntervalSince(theirs)) < 0.000_001, "\(text): \(ours.timeIntervalSince1970) vs \(theirs.timeIntervalSince1970)")
+    }
+
+    @Test(arguments: ["2026-02-31T10:00:00Z", "2026-13-01T10:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21T10:00:00", "2026-11-21",
+                      "2026-11-21T10:00:00Zjunk", "2026-11-21T10:00:00.Z", "tomorrow at ten"])
+    func refusesTextThatIsNotAnInstant(_ text: String) {
+        #expect(InstantFormat.parse(text) == nil)
+    }
+
+    @Test func writesWhatItReads() throws {
+        let instant = Date(timeIntervalSince1970: 1_795_000_000.125)
+        #expect(InstantFormat.string(instant) == "2026-11-18T11:06:40.125Z")
+        #expect(InstantFormat.parse(InstantFormat.string(instant)) == instant)
+    }
+}

@@ -1,0 +1,169 @@
+@testable import BudgetStore
+import BudgetCore
+import BudgetTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite("Group commit: calls that queue behind a batch in flight run together, with the answers and limits of calls run alone")
+struct GroupCommitTests {
+    let logger = Logger(label: "BudgetStoreTests")
+
+    func scalar(_ client: PostgresClient, _ query: PostgresQuery) async throws -> String? {
+        for try await value in try await client.query(query).decode(String?.self) { return value }
+        return nil
+    }
+
+    /// A budget with an enforced daily dollar limit of `amount` for component "gc".
+    func makeLimit(_ client: PostgresClient, amount: Decimal) async throws {
+        let budget = try await BudgetRepository(client: client).create(name: "gc-\(UUID().uuidString.prefix(8))", owner: nil, description: nil,
+                                                                        timeZone: "UTC", active: true, logger: logger)
+        _ = try await LimitRepository(client: client).create(budgetID: budget.id, filter: ScopeFilter(component: "gc"), period: .daily,
+                                                             metric: .costUSD, amount: amount, policy: .enforce, warnAt: 0.8, by: nil, logger: logger)
+    }
+
+    func allocate(_ engine: BudgetEngine, cost: Decimal) async throws -> AllocateOutcome {
+        try await engine.allocate(.init(scope: Scope(component: "gc", provider: "p", model: "m"), estimate: Estimate(costUSD: cost), ttlSeconds: 600,
+                                        priority: .normal, requestID: nil, metadata: .object([:])),
+                                  idempotencyKey: nil, requestHash: UUID().uuidString, logger: logger)
+    }
+
+    /// Holds every limit window row locked (as a slow writer would) while `body` queues calls behind it.
+    func whileWindowsAreLocked<T: Sendable>(_ client: PostgresClient, release after: Duration,
+                                            _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT 1 FROM limit_windows FOR UPDATE", logger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: after)
+                    try await connection.query("COMMIT", logger: logger)
+                    return nil
+                }
+                var result: T?
+                for try await value in group where value != nil { result = value }
+                return result!
+            }
+        }
+    }
+
+    @Test func queuedAllocationsGoAsOneBatchAndStillNeverOvershoot() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            try await makeLimit(client, amount: 1)
+            let engine = BudgetEngine(client: client, logger: logger)
+            guard case .granted = try await allocate(engine, cost: 0.05) else { Issue.record("first allocation refused"); return }
+
+            let outcomes = try await whileWindowsAreLocked(client, release: .milliseconds(500)) {
+                try await withThrowingTaskGroup(of: AllocateOutcome.self) { group in
+                    for _ in 0..<30 { group.addTask { try await allocate(engine, cost: 0.05) } }
+                    var outcomes: [AllocateOutcome] = []
+                    for try await outcome in group { outcomes.append(outcome) }
+                    return outcomes
+                }
+            }
+            let granted = outcomes.filter { if case .granted = $0 { return true } else { return false } }.count
+            let denied = outcomes.filter { if case .denied = $0 { return true } else { return false } }.count
+            #expect(granted == 19, "0.95 left after the first allocation: 19 × 0.05")
+            #expect(denied == 11)
+            #expect(try await scalar(client, "SELECT sum(reserved)::text FROM limit_windows") == "1.00")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "20")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'denied'") == "11")
+
+            let statistics = engine.groupCommitStatistics
+            #expect(statistics.batches >= 1, "\(statistics)")
+            #expect(statistics.batchedCalls >= 2, "calls queued behind the two in flight: \(statistics)")
+            #expect(statistics.fallbacks == 0)
+        }
+    }
+
+    @Test func commitsAndAllocationsBatchedTogetherKeepTheCountersEqualToTheLedger() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            try await makeLimit(client, amount: 100)
+            let engine = BudgetEngine(client: client, logger: logger)
+            var ids: [UUID] = []
+            for _ in 0..<20 {
+                guard case .granted(let row, _, _) = try await allocate(engine, cost: 0.5) else { Issue.record("refused"); return }
+                ids.append(row.id)
+            }
+            let frozen = ids
+            let committed = try await whileWindowsAreLocked(client, release: .milliseconds(500)) {
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for id in frozen {
+                        group.addTask {
+                            let outcome = try await engine.commit(allocationID: id, .init(usage: TokenUsage(input: 100, output: 10), provider: nil, model: nil,
+                                                                                           costUSD: 0.25, occurredAt: nil, requestID: nil, metadata: .object([:])),
+                                                                  idempotencyKey: nil, requestHash: "h-\(id)", logger: logger)
+                            if case .committed = outcome { return true }
+                            return false
+                        }
+                        group.addTask { if case .granted = try await allocate(engine, cost: 0.5) { return true } else { return false } }
+                    }
+                    var count = 0
+                    for try await ok in group where ok { count += 1 }
+                    return count
+                }
+            }
+            #expect(committed == 40)
+            // 20 live allocations of 0.50 reserved; 20 commits of 0.25 spent, their reservations freed.
+            #expect(try await scalar(client, "SELECT reserved::numeric(20,2)::text FROM limit_windows") == "10.00")
+            #expect(try await scalar(client, "SELECT spent::numeric(20,2)::text FROM limit_windows") == "5.00")
+            #expect(try await scalar(client, "SELECT sum(cost_usd)::numeric(20,2)::text FROM usage_records") == "5.00")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'committed'") == "20")
+            #expect(engine.groupCommitStatistics.batches >= 1)
+        }
+    }
+
+    @Test func aCallThatFailsInABatchFailsAloneAndTheOthersStillLand() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            try await makeLimit(client, amount: 100)
+            let engine = BudgetEngine(client: client, logger: logger)
+            guard case .granted(let first, let limits, _) = try await allocate(engine, cost: 0.5) else { Issue.record("refused"); return }
+            let generation = try await engine.catalog.current().generation
+            let committer = engine.repository.committer
+            // A record whose id is not a UUID: its INSERT fails, and with it the batch it is in.
+            let broken = EngineCall(operation: .commit(allocationID: first.id, record: #"{"id":"not-a-uuid","occurred_at":"2026-11-22T10:00:00Z"}"#),
+                                    generation: generation, idempotencyKey: nil, requestHash: "broken")
+            func allocation(_ id: UUID) throws -> EngineCall {
+                EngineCall(operation: .allocate(allocation: try EngineJSON.encode(first.withID(id)), windows: try EngineJSON.encode(limits)),
+                           generation: generation, idempotencyKey: nil, requestHash: "good-\(id)")
+            }
+            let ids = (0..<7).map { _ in UUID() }
+            var calls = try ids.map(allocation)
+            calls.insert(broken, at: 4)
+            let results: [(String, Bool)] = await committer.sendTogether(calls, logger: logger).map { result in
+                switch result {
+                case .success(let answer): return (answer, true)
+                case .failure(let error): return ("\(error)", false)
+                }
+            }
+            #expect(results[4].1 == false, "the broken call fails")
+            #expect(results.filter { !$0.1 }.count == 1, "only the broken call fails: \(results.filter { !$0.1 })")
+            #expect(results.filter { $0.1 && $0.0.contains(#""outcome": "granted""#) }.count == 7)
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "8")
+            #expect(try await scalar(client, "SELECT reserved::numeric(20,2)::text FROM limit_windows") == "4.00")
+            #expect(committer.statistics.fallbacks == 1, "\(committer.statistics) \(results)")
+
+            // A batch that goes through answers each call in its place.
+            let more = (0..<3).map { _ in UUID() }
+            let answers = await committer.sendTogether(try more.map(allocation), logger: logger)
+            for (id, answer) in zip(more, answers) {
+                let text = try answer.get()
+                #expect(text.contains(id.uuidString) && text.contains(#""outcome": "granted""#))
+            }
+            #expect(committer.statistics.fallbacks == 1)
+        }
+    }
+}
+
+extension AllocationRow {
+    func withID(_ id: UUID) -> AllocationRow {
+        var copy = self
+        copy.id = id
+        return copy
+    }
+}
