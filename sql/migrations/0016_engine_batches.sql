@@ -9,10 +9,7 @@
 -- before its windows), then every window any call touches (by limit_id, window_key). The calls
 -- then find their locks held already, so two batches cannot deadlock on windows however their
 -- calls are ordered. Should anything else fail (a deadlock on an idempotency key, a bug in one
--- call), the whole batch rolls back and the caller runs each call on its own: the failure comes
--- back as the answer [{"batch_failed": sqlstate, "message": …}] rather than as an error, because
--- postgres-nio 1.33.2 can leak a pooled connection when a query's error arrives before its rows
--- are read.
+-- call), the whole batch rolls back and the caller runs each call on its own.
 --
 -- p_calls: [{"op":"allocate","allocation":{…},"windows":[…],"generation":n,"idempotency_key":…,"request_hash":…},
 --           {"op":"commit","allocation_id":"…","record":{…},"generation":n,"idempotency_key":…,"request_hash":…}]
@@ -57,6 +54,4 @@ BEGIN
         END IF;
     END LOOP;
     RETURN v_out;
-EXCEPTION WHEN OTHERS THEN
-    RETURN jsonb_build_array(jsonb_build_object('batch_failed', SQLSTATE, 'message', SQLERRM));
 END $$;

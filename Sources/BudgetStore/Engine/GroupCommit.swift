@@ -157,17 +157,16 @@ final class GroupCommitter: Sendable {
         }
         payload += "]"
         do {
-            switch try await together(payload, count: batch.count, logger: logger) {
-            case .answers(let answers):
-                for (waiting, answer) in zip(batch, answers) { waiting.resume(.success(answer)) }
-            case .failed(let failure):
-                // The batch rolled back as a whole (a deadlock with another writer, a failing call):
-                // each call runs on its own, so one failure stays with its caller.
-                state.withLock { $0.statistics.fallbacks += 1 }
-                logger.notice("engine batch failed; running its calls one by one", metadata: ["calls": "\(batch.count)", "failure": "\(failure)"])
-                for waiting in batch {
-                    waiting.resume(await singleResult(waiting.call, logger: waiting.logger))
-                }
+            let answers = try await together(payload, count: batch.count, logger: logger)
+            for (waiting, answer) in zip(batch, answers) { waiting.resume(.success(answer)) }
+        } catch let error as PSQLError where error.code == .server {
+            // The batch rolled back as a whole (a deadlock with another writer, a failing call):
+            // each call runs on its own, so one failure stays with its caller.
+            state.withLock { $0.statistics.fallbacks += 1 }
+            logger.notice("engine batch failed; running its calls one by one",
+                          metadata: ["calls": "\(batch.count)", "sqlstate": "\(error.serverInfo?[.sqlState] ?? "?")"])
+            for waiting in batch {
+                waiting.resume(await singleResult(waiting.call, logger: waiting.logger))
             }
         } catch {
             for waiting in batch { waiting.resume(.failure(error)) }
@@ -182,31 +181,32 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    // Both hold their connection with `withConnection` rather than `client.query`: postgres-nio
+    // 1.33.2 never returns a pooled connection whose query failed before its rows were read
+    // (PSQLRowStream.asyncSequence, `.failure` case), and a failed batch is an expected event here.
+
     private func single(_ call: EngineCall, logger: Logger) async throws -> String {
-        let rows = try await client.query(call.query, logger: logger)
-        for try await text in rows.decode(String.self) { return text }
-        throw StoreError(.corrupt, "the engine function returned no row")
+        try await client.withConnection { connection in
+            let rows = try await connection.query(call.query, logger: logger)
+            var answer: String?
+            for try await text in rows.decode(String.self) { answer = text }
+            guard let answer else { throw StoreError(.corrupt, "the engine function returned no row") }
+            return answer
+        }
     }
 
-    private enum BatchResult {
-        case answers([String])
-        /// The batch function's report of an error that rolled the batch back (JSON text).
-        case failed(String)
-    }
-
-    private func together(_ payload: String, count: Int, logger: Logger) async throws -> BatchResult {
-        let rows = try await client.query("""
-            SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
-            """, logger: logger)
-        var answers: [String] = []
-        answers.reserveCapacity(count)
-        for try await text in rows.decode(String.self) { answers.append(text) }
-        if answers.count == 1, count > 1, answers[0].contains(#""batch_failed""#) {
-            return .failed(answers[0])
+    private func together(_ payload: String, count: Int, logger: Logger) async throws -> [String] {
+        try await client.withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
+                """, logger: logger)
+            var answers: [String] = []
+            answers.reserveCapacity(count)
+            for try await text in rows.decode(String.self) { answers.append(text) }
+            guard answers.count == count else {
+                throw StoreError(.corrupt, "the engine batch answered \(answers.count) of \(count) calls")
+            }
+            return answers
         }
-        guard answers.count == count else {
-            throw StoreError(.corrupt, "the engine batch answered \(answers.count) of \(count) calls")
-        }
-        return .answers(answers)
     }
 }
