@@ -41,11 +41,14 @@ public struct WindowResetRepository: Sendable {
         precondition(period != nil || limitID != nil, "a reset names a period or a limit")
         precondition(period != .perSession && period != .perTask, "only time windows can be reset")
         do {
-            let rows = try await client.query("""
+            let reset = try await client.withRows("""
                 SELECT r.id, r.budget_id, r.period, r.limit_id, r.reset_at, r.reset_by, r.reason
                 FROM budget_reset_window(\(budgetID), \(period?.rawValue), \(limitID), \(actor), \(reason)) r
-                """, logger: logger)
-            for try await row in rows.decode(Row.self) { return try Self.reset(from: row) }
+                """, logger: logger) { rows -> WindowReset? in
+                for try await row in rows.decode(Row.self) { return try Self.reset(from: row) }
+                return nil
+            }
+            if let reset { return reset }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
             throw StoreError(.notFound, "no budget \(budgetID)")
         }

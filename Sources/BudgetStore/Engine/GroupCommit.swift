@@ -181,13 +181,11 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    // Both hold their connection with `withConnection` rather than `client.query`: postgres-nio
-    // 1.33.2 never returns a pooled connection whose query failed before its rows were read
-    // (PSQLRowStream.asyncSequence, `.failure` case), and a failed batch is an expected event here.
+    // Both hold their connection while reading (Database/LeakSafeQuery.swift): a failed batch is
+    // an expected event here.
 
     private func single(_ call: EngineCall, logger: Logger) async throws -> String {
-        try await client.withConnection { connection in
-            let rows = try await connection.query(call.query, logger: logger)
+        try await client.withRows(call.query, logger: logger) { rows in
             var answer: String?
             for try await text in rows.decode(String.self) { answer = text }
             guard let answer else { throw StoreError(.corrupt, "the engine function returned no row") }
@@ -196,10 +194,9 @@ final class GroupCommitter: Sendable {
     }
 
     private func together(_ payload: String, count: Int, logger: Logger) async throws -> [String] {
-        try await client.withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
-                """, logger: logger)
+        try await client.withRows("""
+            SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
+            """, logger: logger) { rows in
             var answers: [String] = []
             answers.reserveCapacity(count)
             for try await text in rows.decode(String.self) { answers.append(text) }

@@ -35,13 +35,14 @@ public struct BudgetRepository: Sendable {
 
     public func create(name: String, owner: String?, description: String?, timeZone: String, active: Bool, logger: Logger) async throws -> Budget {
         do {
-            let rows = try await client.query("""
+            return try await client.withRows("""
                 INSERT INTO budgets (name, owner, description, timezone, active)
                 VALUES (\(name), \(owner), \(description), \(timeZone), \(active))
                 RETURNING id, name, owner, description, timezone, active, created_at, updated_at
-                """, logger: logger)
-            for try await row in rows.decode(Row.self) { return Self.budget(row) }
-            throw StoreError(.corrupt, "INSERT returned no row")
+                """, logger: logger) { rows in
+                for try await row in rows.decode(Row.self) { return Self.budget(row) }
+                throw StoreError(.corrupt, "INSERT returned no row")
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError(.conflict, "a budget named '\(name)' already exists")
         }
@@ -74,7 +75,7 @@ public struct BudgetRepository: Sendable {
 
     public func update(_ id: UUID, _ changes: Changes, logger: Logger) async throws -> Budget? {
         do {
-            let rows = try await client.query("""
+            return try await client.withRows("""
                 UPDATE budgets SET
                     name = coalesce(\(changes.name), name),
                     owner = CASE WHEN \(changes.owner != nil) THEN \(changes.owner ?? nil) ELSE owner END,
@@ -84,9 +85,10 @@ public struct BudgetRepository: Sendable {
                     updated_at = now()
                 WHERE id = \(id) AND deleted_at IS NULL
                 RETURNING id, name, owner, description, timezone, active, created_at, updated_at
-                """, logger: logger)
-            for try await row in rows.decode(Row.self) { return Self.budget(row) }
-            return nil
+                """, logger: logger) { rows in
+                for try await row in rows.decode(Row.self) { return Self.budget(row) }
+                return nil
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError(.conflict, "a budget named '\(changes.name ?? "")' already exists")
         }
