@@ -21,8 +21,9 @@ public struct PrivateCluster: Sendable {
     static let socketPort = 5432
 
     public struct Options: Sendable {
-        /// Extra `postgres -c name=value` settings.
-        public var serverSettings: [String: String] = ["max_connections": "200"]
+        /// Extra `postgres -c name=value` settings. Autovacuum looks every 10 s (not every minute):
+        /// the engine's tables collect dead rows fast under load (0017_limit_window_storage.sql).
+        public var serverSettings: [String: String] = ["max_connections": "200", "autovacuum_naptime": "10s"]
         /// Where the PostgreSQL programs are; found automatically when nil.
         public var binariesOverride: String?
         public init() {}
