@@ -41,26 +41,29 @@ struct ReportsTests {
             let budget = try await client.makeBudget()
             _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"100000","policy":"warn"}"#)
             try await client.setPrice("acme", "m", input: "0.000001", output: "0.000002")
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<80 {
-                    group.addTask {
-                        let component = ["ergon", "rhetor", "apollo"][index % 3]
-                        switch index % 4 {
-                        case 0:
-                            let granted = try await client.send(.post, "/api/v1/allocations",
-                                #"{"scope":{"component":"\#(component)","provider":"acme","model":"m","task_type":"chat"},"estimate":{"input_tokens":1000,"max_output_tokens":100}}"#)
-                            let id = granted.string("id") ?? ""
-                            _ = try await client.send(.post, "/api/v1/allocations/\(id)/commit", #"{"usage":{"input_tokens":\#(900 + index),"output_tokens":\#(index),"cache_read_tokens":3}}"#)
-                        case 1:
-                            _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"component":"\#(component)","provider":"Acme","model":"unpriced-\#(index % 2)","tier":"t"},"usage":{"input_tokens":\#(index)}}"#)
-                        case 2:
-                            _ = try await client.send(.post, "/api/v1/usage/batch", #"{"records":[{"scope":{"component":"\#(component)","provider":"acme","model":"m"},"usage":{"input_tokens":\#(index),"output_tokens":5,"reasoning_tokens":2}},{"occurred_at":"2026-01-0\#(index % 9 + 1)T0\#(index % 10):59:59.999Z","scope":{"component":"\#(component)"},"usage":{"input_tokens":1},"cost_usd":"0.000000\#(index)"}]}"#)
-                        default:
-                            _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"acme","model":"m"},"usage":{"input_tokens":\#(index)},"cost_usd":"0.0\#(index)"}"#)
+            // Really concurrent (a connection per caller; the test client would pipeline them on one).
+            try await PatientHTTP.withClient(connections: 80) { http in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<80 {
+                        group.addTask {
+                            let component = ["ergon", "rhetor", "apollo"][index % 3]
+                            switch index % 4 {
+                            case 0:
+                                let granted = try await PatientHTTP.send(http, to: client, .post, "/api/v1/allocations",
+                                    #"{"scope":{"component":"\#(component)","provider":"acme","model":"m","task_type":"chat"},"estimate":{"input_tokens":1000,"max_output_tokens":100}}"#)
+                                let id = granted.string("id") ?? ""
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/allocations/\(id)/commit", #"{"usage":{"input_tokens":\#(900 + index),"output_tokens":\#(index),"cache_read_tokens":3}}"#)
+                            case 1:
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/usage", #"{"scope":{"component":"\#(component)","provider":"Acme","model":"unpriced-\#(index % 2)","tier":"t"},"usage":{"input_tokens":\#(index)}}"#)
+                            case 2:
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/usage/batch", #"{"records":[{"scope":{"component":"\#(component)","provider":"acme","model":"m"},"usage":{"input_tokens":\#(index),"output_tokens":5,"reasoning_tokens":2}},{"occurred_at":"2026-01-0\#(index % 9 + 1)T0\#(index % 10):59:59.999Z","scope":{"component":"\#(component)"},"usage":{"input_tokens":1},"cost_usd":"0.000000\#(index)"}]}"#)
+                            default:
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/usage", #"{"scope":{"provider":"acme","model":"m"},"usage":{"input_tokens":\#(index)},"cost_usd":"0.0\#(index)"}"#)
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
             // The app's maintenance folds every 200 ms while the writes run; compare both ways.
             let (ledgerRows, mismatches) = try await harness.sql { db in
