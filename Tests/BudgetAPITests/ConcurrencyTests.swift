@@ -72,19 +72,22 @@ struct ConcurrencyTests {
             let budget = try await client.makeBudget()
             _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"1000","policy":"warn"}"#)
             _ = try await client.makeLimit(budget, #"{"period":"daily","metric":"tokens","amount":"100000000","policy":"ignore"}"#)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<60 {
-                    group.addTask {
-                        if index.isMultiple(of: 2) {
-                            let granted = try await client.send(.post, "/api/v1/allocations", #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.05"}}"#)
-                            let id = granted.string("id") ?? ""
-                            _ = try await client.send(.post, "/api/v1/allocations/\(id)/commit", #"{"usage":{"input_tokens":\#(index),"output_tokens":7},"cost_usd":"0.0\#(index % 10)1"}"#)
-                        } else {
-                            _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":\#(index)},"cost_usd":"0.00\#(index % 10)3"}"#)
+            // A connection per caller: really concurrent, and no pipelined queue to time out.
+            try await PatientHTTP.withClient(connections: 60) { http in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<60 {
+                        group.addTask {
+                            if index.isMultiple(of: 2) {
+                                let granted = try await PatientHTTP.send(http, to: client, .post, "/api/v1/allocations", #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.05"}}"#)
+                                let id = granted.string("id") ?? ""
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/allocations/\(id)/commit", #"{"usage":{"input_tokens":\#(index),"output_tokens":7},"cost_usd":"0.0\#(index % 10)1"}"#)
+                            } else {
+                                _ = try await PatientHTTP.send(http, to: client, .post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":\#(index)},"cost_usd":"0.00\#(index % 10)3"}"#)
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
             let ledgerCost = try await harness.scalar("SELECT sum(cost_usd)::text FROM usage_records")
             let ledgerTokens = try await harness.scalar("SELECT sum(input_tokens + output_tokens)::text FROM usage_records")

@@ -41,6 +41,9 @@ public actor TestDatabaseServer {
         // for all of them (connections are opened on demand; this is only the ceiling).
         var options = PrivateCluster.Options()
         options.serverSettings["max_connections"] = "1000"
+        // Throwaway databases need no vacuuming; autovacuum visiting ~80 of them every 10 s only
+        // slows the suites that measure nothing.
+        options.serverSettings["autovacuum"] = "off"
         let cluster = PrivateCluster(dataDirectory: directory, options: options, logger: logger)
         let lease = try await cluster.acquire()
         try await cluster.stopWhenProcessExits(getpid(), deletingDataDirectory: true)
