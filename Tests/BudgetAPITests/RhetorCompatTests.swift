@@ -307,19 +307,22 @@ struct RhetorCompatTests {
         try await harness.withApp { client in
             _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":1000,"enforcement":"enforce"}"#)
             _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"weekly","limit_amount":1000,"enforcement":"enforce"}"#)
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for index in 0..<60 {
-                    group.addTask {
-                        if index == 30 {
-                            return try await client.send(.post, "\(base)/reset", #"{"period":"daily","reason":"storm"}"#).status
+            // A connection per caller: really concurrent (the test client would pipeline them on one).
+            let statuses = try await PatientHTTP.withClient(connections: 60) { http in
+                try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for index in 0..<60 {
+                        group.addTask {
+                            if index == 30 {
+                                return try await PatientHTTP.send(http, to: client, .post, "\(base)/reset", #"{"period":"daily","reason":"storm"}"#).status
+                            }
+                            let body = #"{"request_id":"storm-\#(index)","actual_cost":"0.01","provider":"openai","model":"gpt-4o"}"#
+                            return try await PatientHTTP.send(http, to: client, .post, "\(base)/record-cost", body).status
                         }
-                        let body = #"{"request_id":"storm-\#(index)","actual_cost":"0.01","provider":"openai","model":"gpt-4o"}"#
-                        return try await client.send(.post, "\(base)/record-cost", body).status
                     }
+                    var all: [HTTPResponse.Status] = []
+                    for try await status in group { all.append(status) }
+                    return all
                 }
-                var all: [HTTPResponse.Status] = []
-                for try await status in group { all.append(status) }
-                return all
             }
             #expect(statuses.filter { $0 == .created }.count == 60)
 

@@ -2,7 +2,7 @@ import BudgetCore
 import Foundation
 import Testing
 
-@Suite("Wire text written and read by hand: the same JSON as Foundation's encoder, the same instants as its ISO 8601 parser")
+@Suite("Wire text written and read by hand: the same JSON as Foundation's encoder, the same instants as its ISO 8601 parser, lower-case hex")
 struct WireTextTests {
     static let foundation: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -35,6 +35,11 @@ struct WireTextTests {
     @Test func quotesStringsForSplicingIntoJSON() throws {
         let quoted = JSONText.quoted("key \"with\" \\ and \n")
         #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == "key \"with\" \\ and \n")
+    }
+
+    @Test func writesBytesAsLowerCaseHex() {
+        #expect(HexText.lowercase([0x00, 0x0f, 0x10, 0xab, 0xff]) == "000f10abff")
+        #expect(HexText.lowercase([UInt8]()) == "")
     }
 
     @Test(arguments: [

@@ -142,15 +142,7 @@ func requireNonNegative(_ value: Int64, field: String) throws {
 
 /// Lower-case hex of a SHA-256 digest (request hashes for idempotency).
 enum HexDigest {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     static func sha256(of data: Data) -> String {
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: data) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        HexText.lowercase(SHA256.hash(data: data))
     }
 }

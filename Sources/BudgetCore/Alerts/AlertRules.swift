@@ -84,10 +84,7 @@ public enum WebhookSignature {
     public static let prefix = "sha256="
 
     public static func header(mac: some Sequence<UInt8>) -> String {
-        prefix + mac.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        prefix + HexText.lowercase(mac)
     }
 
     /// The MAC bytes of a header value, or nil when it is not `sha256=<64 hex digits>`.

@@ -46,8 +46,6 @@ extension JSONValue {
 
 /// A JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.
 public enum JSONText {
-    private static let hex = Array("0123456789abcdef".utf8)
-
     /// `text` as a JSON string literal, quotes included.
     public static func quoted(_ text: String) -> String {
         var out: [UInt8] = []
@@ -68,8 +66,8 @@ public enum JSONText {
             case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0x00..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                HexText.append(byte, to: &out)
             default: out.append(byte)
             }
         }

@@ -305,7 +305,7 @@ public struct RhetorImporter: Sendable {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return HexText.lowercase(hasher.finalize())
     }
 
     /// Errors of the transform in words: PostgreSQL's message for what the SQL refused.

@@ -54,7 +54,7 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var fallbacks = 0
 }
 
-/// Collects concurrent engine calls into batches; at most `maxInFlight` batches run at once.
+/// Collects concurrent engine calls into batches; at most two batches run at once.
 final class GroupCommitter: Sendable {
     private struct Waiting {
         var call: EngineCall
@@ -68,24 +68,25 @@ final class GroupCommitter: Sendable {
         var statistics = GroupCommitStatistics()
     }
 
+    /// Two batches in flight measured the same as one on the 2-core machine, and keep one stalled
+    /// batch from holding up every other budget (docs/PERFORMANCE.md).
+    private static let maxInFlight = 2
+    private static let maxBatch = 64
+
     private let client: PostgresClient
-    private let maxInFlight: Int
-    private let maxBatch: Int
     private let state = Mutex(State())
 
-    init(client: PostgresClient, maxInFlight: Int = 2, maxBatch: Int = 64) {
+    init(client: PostgresClient) {
         self.client = client
-        self.maxInFlight = max(1, maxInFlight)
-        self.maxBatch = max(1, maxBatch)
     }
 
     var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
 
     /// Runs `call` (alone or in a batch) and returns its function's JSON answer.
     func run(_ call: EngineCall, logger: Logger) async throws -> String {
-        // Nothing in flight ahead of it: the caller sends its own call, with no hop to another task.
+        // Nothing queued ahead of it and a slot free: the caller sends its own call, with no hop to another task.
         let alone = state.withLock { state in
-            guard state.queue.isEmpty, state.leaders < maxInFlight else { return false }
+            guard state.queue.isEmpty, state.leaders < Self.maxInFlight else { return false }
             state.leaders += 1
             state.statistics.singleCalls += 1
             return true
@@ -98,7 +99,7 @@ final class GroupCommitter: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             let lead = state.withLock { state in
                 state.queue.append(Waiting(call: call, resume: { continuation.resume(with: $0) }, logger: logger))
-                guard state.leaders < maxInFlight else { return false }
+                guard state.leaders < Self.maxInFlight else { return false }
                 state.leaders += 1
                 return true
             }
@@ -118,7 +119,7 @@ final class GroupCommitter: Sendable {
     private func lead() async {
         while true {
             let batch = state.withLock { state -> [Waiting] in
-                let batch = Array(state.queue.prefix(maxBatch))
+                let batch = Array(state.queue.prefix(Self.maxBatch))
                 state.queue.removeFirst(batch.count)
                 if batch.isEmpty { state.leaders -= 1 }
                 if batch.count > 1 {

@@ -1,0 +1,18 @@
+// Lower-case hexadecimal text of bytes: request hashes, file digests, webhook signatures and
+// JSON's \u00XX escapes all write it the same way.
+public enum HexText {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    /// Two lower-case hex digits per byte.
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes { append(byte, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func append(_ byte: UInt8, to out: inout [UInt8]) {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+}
