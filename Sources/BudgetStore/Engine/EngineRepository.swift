@@ -48,7 +48,7 @@ public struct EngineRepository: Sendable {
 
     public func allocate(_ allocation: AllocationRow, windows: [WindowSpec], generation: Int64, idempotencyKey: String?, requestHash: String,
                          logger: Logger) async throws -> AllocateOutcome {
-        let result = try await call(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows)),
+        let result = try await call(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows.sorted(by: WindowSpec.inLockOrder))),
                                                generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
         switch result.outcome {
         case "granted":

@@ -42,6 +42,15 @@ public struct WindowSpec: Codable, Sendable, Hashable {
         self.request = request.plainText
     }
 
+    /// The order PostgreSQL locks windows in, `(limit_id, window_key COLLATE "C")`: a uuid sorts
+    /// by its bytes (the order of its hex text), a key by its UTF-8 bytes. budget_allocate reports
+    /// an allocation's limits in this order, and budget_engine_run in the order it is given them.
+    static func inLockOrder(_ a: WindowSpec, _ b: WindowSpec) -> Bool {
+        let left = a.limitID.uuidString, right = b.limitID.uuidString
+        if left != right { return left.utf8.lexicographicallyPrecedes(right.utf8) }
+        return a.windowKey.utf8.lexicographicallyPrecedes(b.windowKey.utf8)
+    }
+
     enum CodingKeys: String, CodingKey {
         case limitID = "limit_id", limitVersion = "limit_version", budgetID = "budget_id", budgetName = "budget_name"
         case scope, period, metric, policy, amount, request, spent, reserved, thresholds

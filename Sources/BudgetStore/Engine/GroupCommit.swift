@@ -1,7 +1,7 @@
-// Group commit of the hot path: allocate and commit calls that arrive while earlier ones are in
-// flight are sent together as one `budget_engine_batch` call (one transaction, one WAL flush,
-// one round trip; sql/migrations/0016_engine_batches.sql). A call that finds no batch in flight
-// goes at once, alone, through its own function, so a quiet server answers as fast as before.
+// Group commit of the hot path: allocate and commit calls go to the database as one
+// `budget_engine_run` call (sql/migrations/0018_engine_run.sql): a lone call as a batch of one,
+// calls that arrive while earlier ones are in flight together as the next batch (one transaction,
+// one WAL flush, one round trip, and a handful of statements whatever the number of calls).
 import BudgetCore
 import Foundation
 import Logging
@@ -20,17 +20,7 @@ struct EngineCall: Sendable {
     var idempotencyKey: String?
     var requestHash: String
 
-    /// The call on its own: one statement, one transaction.
-    var query: PostgresQuery {
-        switch operation {
-        case .allocate(let allocation, let windows):
-            return "SELECT budget_allocate(\(allocation)::jsonb, \(windows)::jsonb, \(generation), \(idempotencyKey), \(requestHash))::text"
-        case .commit(let allocationID, let record):
-            return "SELECT budget_commit(\(allocationID), \(record)::jsonb, \(generation), \(requestHash), \(idempotencyKey))::text"
-        }
-    }
-
-    /// The call as an element of budget_engine_batch's argument.
+    /// The call as an element of budget_engine_run's argument.
     func appendBatchElement(to text: inout String) {
         switch operation {
         case .allocate(let allocation, let windows):
@@ -186,17 +176,16 @@ final class GroupCommitter: Sendable {
     // an expected event here.
 
     private func single(_ call: EngineCall, logger: Logger) async throws -> String {
-        try await client.withRows(call.query, logger: logger) { rows in
-            var answer: String?
-            for try await text in rows.decode(String.self) { answer = text }
-            guard let answer else { throw StoreError(.corrupt, "the engine function returned no row") }
-            return answer
-        }
+        var payload = "["
+        call.appendBatchElement(to: &payload)
+        payload += "]"
+        let answers = try await together(payload, count: 1, logger: logger)
+        return answers[0]
     }
 
     private func together(_ payload: String, count: Int, logger: Logger) async throws -> [String] {
         try await client.withRows("""
-            SELECT t.e::text FROM jsonb_array_elements(budget_engine_batch(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
+            SELECT t.e::text FROM unnest(budget_engine_run(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
             """, logger: logger) { rows in
             var answers: [String] = []
             answers.reserveCapacity(count)

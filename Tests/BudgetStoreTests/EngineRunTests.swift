@@ -1,0 +1,157 @@
+@testable import BudgetStore
+import BudgetCore
+import BudgetTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// budget_engine_run (0018) decides a batch in memory and writes it set-based; budget_engine_batch
+/// (0016) runs the same calls through budget_allocate / budget_commit, the reference. The same
+/// batch, run each way from the same state (each in a transaction that is rolled back), must give
+/// the same answers and leave the same rows.
+@Suite("Engine run: a set-based batch answers and writes exactly as the calls run one by one")
+struct EngineRunTests {
+    let logger = Logger(label: "BudgetStoreTests")
+    let scope = Scope(component: "eq", provider: "p", model: "m", tags: ["nightly"], sessionID: "s-1")
+
+    /// Everything the engine writes, without the instants that come from now().
+    static let snapshot: PostgresQuery = """
+        SELECT jsonb_build_object(
+            'windows', (SELECT jsonb_agg(jsonb_build_object('limit_id', limit_id, 'window_key', window_key, 'spent', spent::text,
+                                                            'reserved', reserved::text, 'warned', warned_at IS NOT NULL,
+                                                            'exceeded', exceeded_at IS NOT NULL, 'alerted', alerted_thresholds)
+                                         ORDER BY limit_id, window_key) FROM limit_windows),
+            'allocations', (SELECT jsonb_agg(to_jsonb(a) - 'created_at' - 'finished_at' || jsonb_build_object('finished', a.finished_at IS NOT NULL)
+                                             ORDER BY a.id) FROM allocations a),
+            'shares', (SELECT jsonb_agg(to_jsonb(s) ORDER BY s.allocation_id, s.limit_id, s.window_key) FROM allocation_windows s),
+            'usage', (SELECT jsonb_agg(to_jsonb(u) - 'recorded_at' ORDER BY u.id) FROM usage_records u),
+            'events', (SELECT jsonb_agg(to_jsonb(e) - 'id' - 'first_at' - 'last_at' ORDER BY e.dedupe_key) FROM budget_events e),
+            'rollups', (SELECT jsonb_agg(to_jsonb(d) ORDER BY d.component, d.provider, d.model)
+                        FROM (SELECT component, provider, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+                                     sum(cost_usd)::text AS cost_usd, sum(records) AS records, sum(unpriced_records) AS unpriced_records
+                              FROM usage_rollup_deltas GROUP BY component, provider, model) d)
+        )::text
+        """
+
+    func run(_ client: PostgresClient, _ function: String, _ payload: String) async throws -> (answers: String, state: String) {
+        try await client.withConnection { connection in
+            func text(_ query: PostgresQuery) async throws -> String {
+                var value: String?
+                for try await row in try await connection.query(query, logger: logger).decode(String.self) { value = row }
+                return try #require(value)
+            }
+            try await connection.query("BEGIN", logger: logger)
+            let answers = function == "budget_engine_run"
+                ? try await text("SELECT to_jsonb(budget_engine_run(\(payload)::jsonb))::text")
+                : try await text("SELECT budget_engine_batch(\(payload)::jsonb)::text")
+            let state = try await text(Self.snapshot)
+            try await connection.query("ROLLBACK", logger: logger)
+            return (answers, state)
+        }
+    }
+
+    func same(_ client: PostgresClient, _ left: String, _ right: String) async throws -> Bool {
+        for try await equal in try await client.query("SELECT \(left)::jsonb = \(right)::jsonb", logger: logger).decode(Bool.self) {
+            return equal
+        }
+        return false
+    }
+
+    @Test func aMixedBatchGivesTheAnswersAndRowsOfTheCallsRunOneByOne() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            let budget = try await BudgetRepository(client: client).create(name: "eq", owner: nil, description: nil, timeZone: "UTC", active: true, logger: logger)
+            let limits = LimitRepository(client: client)
+            _ = try await limits.create(budgetID: budget.id, filter: ScopeFilter(component: "eq"), period: .daily, metric: .costUSD, amount: 1,
+                                        policy: .enforce, warnAt: 0.9, thresholds: [0.25, 0.5], by: nil, logger: logger)
+            _ = try await limits.create(budgetID: budget.id, filter: ScopeFilter(component: "eq"), period: .daily, metric: .costUSD, amount: 1.5,
+                                        policy: .warn, warnAt: 0.8, by: nil, logger: logger)
+            let engine = BudgetEngine(client: client, logger: logger)
+
+            func allocate(_ cost: Decimal) async throws -> UUID {
+                let outcome = try await engine.allocate(.init(scope: scope, estimate: Estimate(costUSD: cost), ttlSeconds: 600, priority: .normal,
+                                                              requestID: "r", metadata: .object(["k": .string("v")])),
+                                                        idempotencyKey: nil, requestHash: UUID().uuidString, logger: logger)
+                guard case .granted(let row, _, _) = outcome else { throw StoreError(.corrupt, "set-up allocation refused") }
+                return row.id
+            }
+            func sql(_ query: PostgresQuery) async throws { try await client.query(query, logger: logger) }
+
+            // The state before the batch: spent 0.05, reserved 0.18 on both limits' windows.
+            let committed = try await allocate(0.05)
+            _ = try await engine.commit(allocationID: committed, .init(usage: TokenUsage(input: 10), provider: nil, model: nil, costUSD: 0.05,
+                                                                       occurredAt: nil, requestID: nil, metadata: .object([:])),
+                                        idempotencyKey: nil, requestHash: "h1", logger: logger)
+            let released = try await allocate(0.05)
+            _ = try await engine.release(allocationID: released, logger: logger)
+            let active = try await allocate(0.10)
+            let swept = try await allocate(0.05)
+            try await sql("UPDATE allocations SET expires_at = now() - interval '1 second' WHERE id = \(swept)")
+            try await sql("SELECT budget_expire_allocations(500)")
+            let overdue = try await allocate(0.05)
+            try await sql("UPDATE allocations SET expires_at = now() - interval '1 second' WHERE id = \(overdue)")
+            let unpriced = try await allocate(0.01)
+            let big = try await allocate(0.02)
+
+            let catalog = try await engine.catalog.current()
+            let generation = catalog.generation
+            func allocation(_ cost: Decimal, priority: Priority = .normal, generation: Int64 = generation) throws -> EngineCall {
+                let plan = try AllocationPlanner.plan(scope: scope, estimate: Estimate(costUSD: cost), catalog: catalog, at: Date())
+                let row = AllocationRow(id: UUID(), scope: scope, priority: priority, reservedCostUSD: plan.estimatedCost,
+                                        reservedTokens: plan.estimatedTokens, priceID: nil, expiresAt: Date().addingTimeInterval(600),
+                                        requestID: "req", metadata: .object(["n": .number("1")]))
+                let windows = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }.sorted(by: WindowSpec.inLockOrder)
+                return EngineCall(operation: .allocate(allocation: try EngineJSON.encode(row), windows: try EngineJSON.encode(windows)),
+                                  generation: generation, idempotencyKey: nil, requestHash: "a-\(row.id)")
+            }
+            func commit(_ id: UUID, _ cost: Decimal?, hash: String? = nil) throws -> EngineCall {
+                let record = engine.ledgerRecord(for: .init(occurredAt: nil, scope: scope, usage: TokenUsage(input: 100, output: 7), costUSD: cost,
+                                                            requestID: "req", metadata: .object([:])),
+                                                 allocationID: id, catalog: catalog, now: Date())
+                return EngineCall(operation: .commit(allocationID: id, record: try EngineJSON.encode(record)),
+                                  generation: generation, idempotencyKey: nil, requestHash: hash ?? "c-\(id)")
+            }
+
+            let calls = [
+                try commit(active, 0.30),                     // spent 0.35: the 0.25 threshold of the enforce limit
+                try allocation(0.20),                         // 0.35 + 0.08 + 0.20 ≤ 1: granted
+                try commit(committed, 0.05, hash: "h1"),      // already committed with this body: its first answer
+                try commit(released, 0.05),                   // released: conflict
+                try commit(UUID(), 0.05),                     // unknown
+                try commit(swept, 0.05),                      // expired by the sweeper: recorded, nothing to free
+                try commit(overdue, 0.05),                    // past its expiry, not swept: recorded, its 0.05 freed
+                try commit(unpriced, nil),                    // no price: unpriced, counts nothing, frees 0.01
+                try allocation(0.40),                         // 0.45 + 0.22 + 0.40 > 1: denied
+                try allocation(0.10, generation: generation - 1),   // stale
+                try allocation(0.60, priority: .critical),    // over the limit: a recorded bypass; both warn thresholds
+                try commit(big, 0.70),                        // spent 1.15: the 0.5 threshold, and exceeded
+                try allocation(0.50),                         // denied again: the same event, twice
+            ]
+            var payload = "["
+            for (index, call) in calls.enumerated() {
+                if index > 0 { payload += "," }
+                call.appendBatchElement(to: &payload)
+            }
+            payload += "]"
+
+            let reference = try await run(client, "budget_engine_batch", payload)
+            let setBased = try await run(client, "budget_engine_run", payload)
+            #expect(try await same(client, reference.answers, setBased.answers), "answers:\n\(reference.answers)\n\(setBased.answers)")
+            #expect(try await same(client, reference.state, setBased.state), "rows:\n\(reference.state)\n\(setBased.state)")
+
+            // The scenario reached what it means to cover.
+            let outcomes = try JSONSerialization.jsonObject(with: Data(setBased.answers.utf8)) as? [[String: Any]] ?? []
+            #expect(outcomes.map { $0["outcome"] as? String ?? "?" } == [
+                "committed", "granted", "committed", "conflict", "not_found", "committed", "committed", "committed",
+                "denied", "stale", "granted", "committed", "denied",
+            ])
+            #expect(outcomes[2]["replayed"] as? Bool == true)
+            #expect(outcomes[6]["reservation_expired"] as? Bool == true)
+            #expect((outcomes[10]["bypassed"] as? [Any])?.count == 1)
+            for event in ["threshold:", "exceeded:", "denied:", "bypass:", "unpriced:"] {
+                #expect(setBased.state.contains(event), "no \(event) event")
+            }
+        }
+    }
+}
