@@ -19,7 +19,12 @@
 -- batch, an unknown op. The Swift side sends each allocate's windows sorted by (limit_id,
 -- window_key), the order budget_allocate reports them in.
 --
--- Returns one answer per call, in order.
+-- Returns one answer per call, in order. The common answers are short texts, since the caller
+-- already holds what budget_allocate and budget_commit echo back (the windows, the allocation,
+-- the record): "granted|<spent> <reserved> …|<bypassed limit ids>" (each window's counters after
+-- the reservation, in the order given), "denied|<n>|<spent> <reserved> …" (the n-th window
+-- denied; counters at the decision), "committed|t" or "committed|f" (whether the reservation had expired). Every other answer
+-- (stale, not found, conflict, a replayed commit) is the JSON object budget_commit gives.
 --
 -- plan_cache_mode: the statements' arguments are arrays whose length changes with every batch, so
 -- PostgreSQL kept choosing custom plans and planned each statement on every call (a fifth of its
@@ -64,7 +69,6 @@ DECLARE
     v_id         uuid;
     v_request    numeric;
     v_amount     numeric;
-    v_states     jsonb[];
     v_denied     jsonb;
     v_bypassed   jsonb;
     v_critical   boolean;
@@ -72,6 +76,8 @@ DECLARE
     v_expired    boolean;
     v_record     jsonb;
     v_new        numeric[];
+    v_counters   text[];
+    v_denied_at  integer;
     t            numeric;
 BEGIN
     -- What this function does not take on itself goes the per-call way.
@@ -150,19 +156,23 @@ BEGIN
         IF v_call->>'op' = 'allocate' THEN
             v_id := (v_call->'allocation'->>'id')::uuid;
             v_critical := v_call->'allocation'->>'priority' = 'critical';
-            v_states := '{}';
+            v_counters := '{}';
             v_denied := NULL;
+            v_denied_at := NULL;
             v_bypassed := '[]';
+            j := 0;
             FOR w IN SELECT jsonb_array_elements(v_call->'windows') LOOP
+                j := j + 1;
                 i := array_position(k_keys, ((w->>'limit_id')::uuid)::text || ' ' || (w->>'window_key'));
                 IF w->>'policy' = 'enforce' AND s_spent[i] + s_reserved[i] + (w->>'request')::numeric > (w->>'amount')::numeric THEN
                     IF v_critical THEN
                         v_bypassed := v_bypassed || jsonb_build_array(w->>'limit_id');
                     ELSIF v_denied IS NULL THEN
                         v_denied := w || jsonb_build_object('spent', s_spent[i]::text, 'reserved', s_reserved[i]::text);
+                        v_denied_at := j;
                     END IF;
                 END IF;
-                v_states := v_states || (w || jsonb_build_object('spent', s_spent[i]::text, 'reserved', s_reserved[i]::text));
+                v_counters := v_counters || s_spent[i]::text || s_reserved[i]::text;
             END LOOP;
 
             w_shares := w_shares || jsonb_build_object('allocation_id', v_id, 'windows', v_call->'windows');
@@ -170,8 +180,7 @@ BEGIN
                 w_allocations := w_allocations || (v_call->'allocation' || jsonb_build_object('status', 'denied', 'bypass', false));
                 PERFORM record_budget_event('allocation_denied', (v_denied->>'limit_id')::uuid, v_denied->>'window_key',
                     format('denied:%s:%s', v_denied->>'limit_id', v_denied->>'window_key'), v_denied);
-                v_out := v_out || jsonb_build_object('outcome', 'denied', 'denied_by', v_denied, 'limits', to_jsonb(v_states),
-                                                     'allocation', v_call->'allocation');
+                v_out := v_out || to_jsonb(concat_ws('|', 'denied', v_denied_at, array_to_string(v_counters, ' ')));
                 CONTINUE;
             END IF;
 
@@ -192,15 +201,15 @@ BEGIN
                 END IF;
                 s_reserved[i] := s_reserved[i] + v_request;
                 s_touched[i] := true;
-                v_states[j] := v_states[j] || jsonb_build_object('reserved', ((v_states[j]->>'reserved')::numeric + v_request)::text);
+                v_counters[2 * j] := (v_counters[2 * j]::numeric + v_request)::text;
             END LOOP;
 
             IF jsonb_array_length(v_bypassed) > 0 THEN
                 w_bypasses := w_bypasses || jsonb_build_object('allocation_id', v_id, 'limits', v_bypassed);
             END IF;
             w_allocations := w_allocations || (v_call->'allocation' || jsonb_build_object('status', 'active', 'bypass', jsonb_array_length(v_bypassed) > 0));
-            v_out := v_out || jsonb_build_object('outcome', 'granted', 'limits', to_jsonb(v_states), 'bypassed', v_bypassed,
-                                                 'allocation', v_call->'allocation' || jsonb_build_object('bypass', jsonb_array_length(v_bypassed) > 0));
+            v_out := v_out || to_jsonb(concat_ws('|', 'granted', array_to_string(v_counters, ' '),
+                                                 array_to_string(ARRAY(SELECT jsonb_array_elements_text(v_bypassed)), ' ')));
             CONTINUE;
         END IF;
 
@@ -290,7 +299,7 @@ BEGIN
             END LOOP;
         END IF;
         a_status[j] := 'committed';
-        v_out := v_out || v_result;
+        v_out := v_out || to_jsonb(concat_ws('|', 'committed', a_expired[j]));
     END LOOP;
 
     -- The writes.

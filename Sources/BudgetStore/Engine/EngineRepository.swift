@@ -33,11 +33,6 @@ public struct EngineRepository: Sendable {
         }
     }
 
-    private func call(_ call: EngineCall, logger: Logger) async throws -> FunctionResult {
-        let text = try await committer.run(call, logger: logger)
-        return try EngineJSON.decoder.decode(FunctionResult.self, from: Data(text.utf8))
-    }
-
     private func call(_ query: PostgresQuery, logger: Logger) async throws -> FunctionResult {
         let rows = try await client.query(query, logger: logger)
         for try await text in rows.decode(String.self) {
@@ -48,8 +43,32 @@ public struct EngineRepository: Sendable {
 
     public func allocate(_ allocation: AllocationRow, windows: [WindowSpec], generation: Int64, idempotencyKey: String?, requestHash: String,
                          logger: Logger) async throws -> AllocateOutcome {
-        let result = try await call(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows.sorted(by: WindowSpec.inLockOrder))),
-                                               generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
+        let windows = windows.sorted(by: WindowSpec.inLockOrder)
+        let answer = try await committer.run(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows)),
+                                                        generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
+        return try Self.allocateOutcome(answer, allocation: allocation, windows: windows)
+    }
+
+    /// An allocate answer of budget_engine_run: a compact one (0018) completed with what was sent,
+    /// or the JSON object budget_allocate gives.
+    static func allocateOutcome(_ answer: String, allocation: AllocationRow, windows: [WindowSpec]) throws -> AllocateOutcome {
+        if let fields = CompactAnswer.fields(of: answer) {
+            switch fields.first {
+            case "granted" where fields.count == 3:
+                var granted = allocation.asStored
+                granted.bypass = !fields[2].isEmpty
+                return .granted(allocation: granted, limits: try CompactAnswer.counted(windows, fields[1]), replayed: false)
+            case "denied" where fields.count == 3:
+                let limits = try CompactAnswer.counted(windows, fields[2])
+                guard let position = Int(fields[1]), limits.indices.contains(position - 1) else {
+                    throw StoreError(.corrupt, "denied by window \(fields[1]) of \(limits.count)")
+                }
+                return .denied(allocation: allocation.asStored, deniedBy: limits[position - 1], limits: limits, replayed: false)
+            default:
+                throw StoreError(.corrupt, "unexpected allocate answer \(answer)")
+            }
+        }
+        let result = try EngineJSON.decoder.decode(FunctionResult.self, from: Data(answer.utf8))
         switch result.outcome {
         case "granted":
             guard let row = result.allocation else { throw StoreError(.corrupt, "granted without allocation") }
@@ -65,8 +84,26 @@ public struct EngineRepository: Sendable {
 
     public func commit(allocationID: UUID, record: LedgerRecord, generation: Int64, requestHash: String, idempotencyKey: String?,
                        logger: Logger) async throws -> CommitOutcome {
-        let result = try await call(EngineCall(operation: .commit(allocationID: allocationID, record: try EngineJSON.encode(record)),
-                                               generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
+        let answer = try await committer.run(EngineCall(operation: .commit(allocationID: allocationID, record: try EngineJSON.encode(record)),
+                                                        generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
+        return try Self.commitOutcome(answer, record: record)
+    }
+
+    /// A commit answer of budget_engine_run: "committed|t" (the reservation had expired) or
+    /// "committed|f" completed with the record sent,
+    /// or the JSON object budget_commit gives (a replay, a conflict, …).
+    static func commitOutcome(_ answer: String, record: LedgerRecord) throws -> CommitOutcome {
+        if let fields = CompactAnswer.fields(of: answer) {
+            guard fields.count == 2, fields[0] == "committed", fields[1] == "t" || fields[1] == "f" else {
+                throw StoreError(.corrupt, "unexpected commit answer \(answer)")
+            }
+            var stored = record
+            stored.windows = nil
+            // As the database keeps it (and a replay gives it back): to the millisecond.
+            stored.occurredAt = InstantFormat.parse(InstantFormat.string(record.occurredAt)) ?? record.occurredAt
+            return .committed(record: stored, reservationExpired: fields[1] == "t", replayed: false)
+        }
+        let result = try EngineJSON.decoder.decode(FunctionResult.self, from: Data(answer.utf8))
         switch result.outcome {
         case "committed":
             guard let record = result.record else { throw StoreError(.corrupt, "committed without record") }
@@ -122,5 +159,37 @@ public struct EngineRepository: Sendable {
     /// Creates the ledger's monthly partitions ahead of time.
     public func ensurePartitions(monthsAhead: Int, logger: Logger) async throws {
         try await client.query("SELECT ensure_usage_partitions(\(monthsAhead)::integer)", logger: logger)
+    }
+}
+
+extension AllocationRow {
+    /// As the database keeps it (and an answer read back from it gives it): instants to the millisecond.
+    var asStored: AllocationRow {
+        var stored = self
+        stored.expiresAt = InstantFormat.parse(InstantFormat.string(expiresAt)) ?? expiresAt
+        return stored
+    }
+}
+
+/// The compact answers of budget_engine_run: a JSON string of "|"-separated fields.
+enum CompactAnswer {
+    /// The fields of a compact answer; nil when the answer is a JSON object.
+    static func fields(of answer: String) -> [Substring]? {
+        guard answer.utf8.first == UInt8(ascii: "\""), answer.utf8.last == UInt8(ascii: "\""), answer.utf8.count >= 2 else { return nil }
+        return answer.dropFirst().dropLast().split(separator: "|", omittingEmptySubsequences: false)
+    }
+
+    /// `windows` with their counters from "<spent> <reserved> …", in order.
+    static func counted(_ windows: [WindowSpec], _ counters: Substring) throws -> [WindowSpec] {
+        let values = counters.split(separator: " ")
+        guard values.count == 2 * windows.count else {
+            throw StoreError(.corrupt, "\(values.count) counters for \(windows.count) windows")
+        }
+        return windows.enumerated().map { index, window in
+            var counted = window
+            counted.spent = String(values[2 * index])
+            counted.reserved = String(values[2 * index + 1])
+            return counted
+        }
     }
 }

@@ -131,14 +131,14 @@ public struct LedgerRecord: Codable, Sendable, Hashable {
     }
 }
 
-public enum AllocateOutcome: Sendable {
+public enum AllocateOutcome: Sendable, Equatable {
     case granted(allocation: AllocationRow, limits: [WindowSpec], replayed: Bool)
     case denied(allocation: AllocationRow, deniedBy: WindowSpec, limits: [WindowSpec], replayed: Bool)
     case stale
     case idempotencyConflict
 }
 
-public enum CommitOutcome: Sendable {
+public enum CommitOutcome: Sendable, Equatable {
     case committed(record: LedgerRecord, reservationExpired: Bool, replayed: Bool)
     case notFound
     case conflict(String)
