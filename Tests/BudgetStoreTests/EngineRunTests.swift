@@ -199,3 +199,58 @@ func outcomes(of answers: String, _ calls: [Sent]) throws -> [Outcome] {
         }
     }
 }
+
+@Suite("Engine JSON: the hot path's hand-written JSON says what Foundation's encoder says")
+struct EngineJSONWritingTests {
+    /// Both texts parsed: the same members and values (key order and escaping may differ).
+    func sameJSON(_ left: String, _ right: String) throws -> Bool {
+        let a = try JSONSerialization.jsonObject(with: Data(left.utf8), options: .fragmentsAllowed) as? NSObject
+        let b = try JSONSerialization.jsonObject(with: Data(right.utf8), options: .fragmentsAllowed) as? NSObject
+        return a != nil && a == b
+    }
+
+    static let window = #"""
+        {"limit_id":"6F9619FF-8B86-D011-B42D-00C04FC964FF","limit_version":3,"budget_id":"0D1F8E1E-E628-42E8-8CB9-E7C5399E8231",
+         "budget_name":"team \"a\" / ünïcode","scope":{"component":"ergon","provider":"anthropic","tag":"night\nly"},
+         "period":"daily","metric":"cost_usd","policy":"enforce","warn_at":"0.8","thresholds":["0.5","0.95"],"amount":"12.50",
+         "window_key":"2026-11-22T00:00:00Z","window_start":"2026-11-22T00:00:00.000Z","window_end":"2026-11-23T00:00:00.000Z",
+         "request":"0.0125","spent":"1.5","reserved":"0"}
+        """#
+
+    @Test func windowsAllocationsAndRecordsAreWrittenAsTheEncoderWritesThem() throws {
+        var full = try EngineJSON.decoder.decode(WindowSpec.self, from: Data(Self.window.utf8))
+        var bare = full
+        bare.thresholds = nil
+        bare.windowStart = nil
+        bare.windowEnd = nil
+        bare.spent = nil
+        bare.reserved = nil
+        bare.scope = ScopeFilter()
+        full.budgetName = "tab\there, back\\slash, control \u{01}, emoji 🙂"
+        let windows = [full, bare]
+        #expect(try sameJSON(EngineJSON.text(windows), EngineJSON.encode(windows)))
+
+        let scope = Scope(component: "c", provider: " Anthropic ", model: nil, taskType: "code", tier: "t1", tags: ["a", "b\"c"], sessionID: "s", taskID: nil)
+        let metadata = JSONValue.object(["n": .number("1.50"), "list": .array([.null, .bool(true), .string("x")]), "o": .object([:])])
+        var allocation = AllocationRow(id: UUID(), scope: scope, priority: .critical, reservedCostUSD: Decimal(string: "0.000125"), reservedTokens: Int64.max,
+                                       priceID: UUID(), expiresAt: Date(timeIntervalSince1970: 1_795_000_000.123), requestID: "req-1", metadata: metadata)
+        #expect(try sameJSON(EngineJSON.text(allocation), EngineJSON.encode(allocation)))
+        allocation.bypass = true
+        allocation.priceID = nil
+        allocation.reservedCostUSD = nil
+        allocation.scope = Scope()
+        #expect(try sameJSON(EngineJSON.text(allocation), EngineJSON.encode(allocation)))
+
+        var record = LedgerRecord(id: UUID(), occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5), scope: scope,
+                                  usage: TokenUsage(input: 1, output: 2, cacheRead: 3, cacheWrite: 4, reasoning: 1), cost: Decimal(string: "0.3"),
+                                  pricingStatus: .callerPriced, priceID: nil, allocationID: UUID(), requestID: nil, origin: "api",
+                                  metadata: .object([:]), windows: windows)
+        #expect(try sameJSON(EngineJSON.text(record), EngineJSON.encode(record)))
+        record.windows = nil
+        record.costUSD = nil
+        record.pricingStatus = .unpriced
+        record.previousPriceID = UUID()
+        #expect(try sameJSON(EngineJSON.text([record]), EngineJSON.encode([record])))
+        #expect(try EngineJSON.text(Scope()) == "{\"tags\":[]}")
+    }
+}

@@ -54,7 +54,7 @@ public enum JSONText {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func write(_ text: String, into out: inout [UInt8]) {
+    public static func write(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

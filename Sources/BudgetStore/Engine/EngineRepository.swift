@@ -44,7 +44,7 @@ public struct EngineRepository: Sendable {
     public func allocate(_ allocation: AllocationRow, windows: [WindowSpec], generation: Int64, idempotencyKey: String?, requestHash: String,
                          logger: Logger) async throws -> AllocateOutcome {
         let windows = windows.sorted(by: WindowSpec.inLockOrder)
-        let answer = try await committer.run(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(allocation), windows: try EngineJSON.encode(windows)),
+        let answer = try await committer.run(EngineCall(operation: .allocate(allocation: try EngineJSON.text(allocation), windows: try EngineJSON.text(windows)),
                                                         generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
         return try Self.allocateOutcome(answer, allocation: allocation, windows: windows)
     }
@@ -84,7 +84,7 @@ public struct EngineRepository: Sendable {
 
     public func commit(allocationID: UUID, record: LedgerRecord, generation: Int64, requestHash: String, idempotencyKey: String?,
                        logger: Logger) async throws -> CommitOutcome {
-        let answer = try await committer.run(EngineCall(operation: .commit(allocationID: allocationID, record: try EngineJSON.encode(record)),
+        let answer = try await committer.run(EngineCall(operation: .commit(allocationID: allocationID, record: try EngineJSON.text(record)),
                                                         generation: generation, idempotencyKey: idempotencyKey, requestHash: requestHash), logger: logger)
         return try Self.commitOutcome(answer, record: record)
     }
@@ -129,7 +129,7 @@ public struct EngineRepository: Sendable {
     public func record(_ records: [LedgerRecord], generation: Int64, idempotencyKey: String?, requestHash: String,
                        logger: Logger) async throws -> RecordOutcome {
         let result = try await call("""
-            SELECT budget_record_usage(\(try EngineJSON.encode(records))::jsonb, \(generation), \(idempotencyKey), \(requestHash))::text
+            SELECT budget_record_usage(\(try EngineJSON.text(records))::jsonb, \(generation), \(idempotencyKey), \(requestHash))::text
             """, logger: logger)
         switch result.outcome {
         case "recorded": return .recorded(records: result.records ?? [], replayed: result.replayed ?? false)
@@ -142,7 +142,7 @@ public struct EngineRepository: Sendable {
     /// Counters of windows (existing, or computed from the ledger) without changing anything.
     public func states(of windows: [WindowSpec], logger: Logger) async throws -> [WindowSpec] {
         guard !windows.isEmpty else { return [] }
-        let rows = try await client.query("SELECT budget_window_states(\(try EngineJSON.encode(windows))::jsonb)::text", logger: logger)
+        let rows = try await client.query("SELECT budget_window_states(\(try EngineJSON.text(windows))::jsonb)::text", logger: logger)
         for try await text in rows.decode(String.self) {
             return try EngineJSON.decoder.decode([WindowSpec].self, from: Data(text.utf8))
         }
