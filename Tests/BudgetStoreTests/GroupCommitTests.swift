@@ -74,7 +74,7 @@ struct GroupCommitTests {
 
             let statistics = engine.groupCommitStatistics
             #expect(statistics.batches >= 1, "\(statistics)")
-            #expect(statistics.batchedCalls >= 2, "calls queued behind the two in flight: \(statistics)")
+            #expect(statistics.batchedCalls >= 2, "calls queued behind the one in flight: \(statistics)")
             #expect(statistics.fallbacks == 0)
         }
     }
