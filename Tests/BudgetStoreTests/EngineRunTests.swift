@@ -129,12 +129,7 @@ struct EngineRunTests {
                 try commit(big, 0.70),                        // spent 1.15: the 0.5 threshold, and exceeded
                 try allocation(0.50),                         // denied again: the same event, twice
             ]
-            var payload = "["
-            for (index, call) in calls.enumerated() {
-                if index > 0 { payload += "," }
-                call.call.appendBatchElement(to: &payload)
-            }
-            payload += "]"
+            let payload = EngineCall.batch(calls.map(\.call))
 
             let reference = try await run(client, "budget_engine_batch", payload)
             let setBased = try await run(client, "budget_engine_run", payload)

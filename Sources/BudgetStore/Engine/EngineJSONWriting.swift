@@ -1,7 +1,7 @@
 // The hot path's JSON for the engine's SQL functions, written by hand: the same members as
 // EngineJSON's Foundation encoder writes (optionals left out when nil, UUIDs in upper case,
 // instants as InstantFormat strings), in a fraction of the time. Pinned to the encoder's output
-// by EngineRunTests.
+// by EngineJSONWritingTests (Tests/BudgetStoreTests/EngineRunTests.swift).
 import BudgetCore
 import Foundation
 

@@ -99,8 +99,7 @@ public struct EngineRepository: Sendable {
             }
             var stored = record
             stored.windows = nil
-            // As the database keeps it (and a replay gives it back): to the millisecond.
-            stored.occurredAt = InstantFormat.parse(InstantFormat.string(record.occurredAt)) ?? record.occurredAt
+            stored.occurredAt = EngineJSON.asStored(record.occurredAt)
             return .committed(record: stored, reservationExpired: fields[1] == "t", replayed: false)
         }
         let result = try EngineJSON.decoder.decode(FunctionResult.self, from: Data(answer.utf8))
@@ -162,11 +161,18 @@ public struct EngineRepository: Sendable {
     }
 }
 
+extension EngineJSON {
+    /// An instant as the engine's JSON carries it to the database and back: to the millisecond.
+    static func asStored(_ instant: Date) -> Date {
+        InstantFormat.parse(InstantFormat.string(instant)) ?? instant
+    }
+}
+
 extension AllocationRow {
-    /// As the database keeps it (and an answer read back from it gives it): instants to the millisecond.
+    /// As the database keeps it (and an answer read back from it gives it).
     var asStored: AllocationRow {
         var stored = self
-        stored.expiresAt = InstantFormat.parse(InstantFormat.string(expiresAt)) ?? expiresAt
+        stored.expiresAt = EngineJSON.asStored(expiresAt)
         return stored
     }
 }

@@ -20,8 +20,18 @@ struct EngineCall: Sendable {
     var idempotencyKey: String?
     var requestHash: String
 
+    /// The argument of budget_engine_run: the calls as a JSON array, in order.
+    static func batch(_ calls: some Sequence<EngineCall>) -> String {
+        var text = "["
+        for (index, call) in calls.enumerated() {
+            if index > 0 { text += "," }
+            call.appendBatchElement(to: &text)
+        }
+        return text + "]"
+    }
+
     /// The call as an element of budget_engine_run's argument.
-    func appendBatchElement(to text: inout String) {
+    private func appendBatchElement(to text: inout String) {
         switch operation {
         case .allocate(let allocation, let windows):
             text += #"{"op":"allocate","allocation":"# + allocation + #","windows":"# + windows
@@ -61,7 +71,9 @@ final class GroupCommitter: Sendable {
     /// One batch in flight per process. The batches of a hot window run one after another in the
     /// database anyway (each holds the window's row until it commits); with one at a time they are
     /// bigger, so fewer transactions and WAL flushes per call. Set-based batches (0018) measured
-    /// 1,643–1,857 pairs/s with one, 1,038–1,128 with two (docs/PERFORMANCE.md).
+    /// 1,643–1,857 pairs/s with one, 1,038–1,128 with two (docs/PERFORMANCE.md). The price: a
+    /// batch that waits on a lock (a window held by another instance's batch or a reset) holds up
+    /// this process's calls for every budget until that lock is released.
     private static let maxInFlight = 1
     private static let maxBatch = 64
 
@@ -143,12 +155,7 @@ final class GroupCommitter: Sendable {
             waiting.resume(await singleResult(waiting.call, logger: logger))
             return
         }
-        var payload = "["
-        for (index, waiting) in batch.enumerated() {
-            if index > 0 { payload += "," }
-            waiting.call.appendBatchElement(to: &payload)
-        }
-        payload += "]"
+        let payload = EngineCall.batch(batch.lazy.map(\.call))
         do {
             let answers = try await together(payload, count: batch.count, logger: logger)
             for (waiting, answer) in zip(batch, answers) { waiting.resume(.success(answer)) }
@@ -178,10 +185,7 @@ final class GroupCommitter: Sendable {
     // an expected event here.
 
     private func single(_ call: EngineCall, logger: Logger) async throws -> String {
-        var payload = "["
-        call.appendBatchElement(to: &payload)
-        payload += "]"
-        let answers = try await together(payload, count: 1, logger: logger)
+        let answers = try await together(EngineCall.batch([call]), count: 1, logger: logger)
         return answers[0]
     }
 
