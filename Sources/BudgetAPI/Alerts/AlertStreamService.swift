@@ -16,7 +16,7 @@ struct AlertStreamService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await listenLoop() }
                 group.addTask { await heartbeatLoop() }

@@ -41,9 +41,10 @@ public func buildApplication(
     let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
-    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, requestTimeout: configuration.requestTimeout, alertHub: alertHub)
+    let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
+    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines, alertHub: alertHub)
     var services: [any Service] = [
-        client, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
+        client, deadlines, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
                                    rawRetentionMonths: configuration.rawRetentionMonths),
         AlertStreamService(client: client, hub: alertHub, heartbeatInterval: configuration.alerts.heartbeatInterval, logger: alertLogger),
     ]
@@ -59,10 +60,10 @@ public func buildApplication(
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, requestTimeout: Duration, alertHub: AlertHub) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: DeadlineMiddleware(timeout: requestTimeout))
+    router.add(middleware: DeadlineMiddleware(deadlines: deadlines))
     HealthController(database: PostgresDatabaseHealth(client: client)).addRoutes(to: router)
     let api = router.group("api/v1")
     let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))
