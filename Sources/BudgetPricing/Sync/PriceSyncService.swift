@@ -18,7 +18,7 @@ public struct PriceSyncService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             // A first sync soon after start-up, then every interval ± 10%.
             var wait: Duration = .seconds(Int.random(in: 5...30))
             while !Task.isCancelled {

@@ -22,7 +22,7 @@ public struct MaintenanceService: Service {
     public func run() async throws {
         // Cancelled (not merely asked) at shutdown: a chore stuck waiting for an absent database
         // must not hold the process up.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await loop()
         }
     }

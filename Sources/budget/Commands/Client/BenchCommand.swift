@@ -8,7 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load-test the server at --url or BUDGET_URL with concurrent allocate+commit pairs.",
         discussion: """
             Creates a budget `bench-<random>` with an enforced daily limit and a price for benchprov/bench-model, \
-            then runs --clients concurrent callers for --warmup + --duration seconds. Prints throughput, \
+            then runs --clients concurrent callers (one HTTP/1.1 connection each, plain http:// only) for \
+            --warmup + --duration seconds, as fast as each can go or at the --rate offered. Prints throughput, \
             p50/p90/p99/max latency and errors by status (--json: the same figures as JSON). Exit status 1 when nothing succeeded.
             """
     )
@@ -19,11 +20,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds measured.") var duration: Double = 10
     @Option(help: "Seconds run before measuring.") var warmup: Double = 2
     @Flag(name: .customLong("check-only"), help: "Time POST /api/v1/check instead of allocate+commit.") var checkOnly = false
+    @Option(help: ArgumentHelp(
+        "Offer this many pairs (or checks) per second in all, spread over the clients, and time each from when it was due (open loop). Default: each client starts the next when the last has ended.",
+        valueName: "per-second")) var rate: Double?
 
     func validate() throws {
         guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be between 1 and 10000") }
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be more than 0 and at most 86400 seconds") }
         guard warmup >= 0, warmup <= 3_600 else { throw ValidationError("--warmup must be between 0 and 3600 seconds") }
+        if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be more than 0 and at most 1000000 per second") }
     }
 
     func run() async throws {
@@ -33,7 +38,7 @@ struct BenchCommand: AsyncParsableCommand {
                 baseURL: client.baseURL, clients: clients,
                 duration: .milliseconds(Int64((duration * 1000).rounded())),
                 warmup: .milliseconds(Int64((warmup * 1000).rounded())),
-                checkOnly: checkOnly
+                checkOnly: checkOnly, rate: rate
             )
         } catch let error as ClientError {
             ClientOutput.printError(error.description)

@@ -1,11 +1,11 @@
 // The load generator behind `budget bench`: set-up through the API, concurrent request loops, latency figures.
-import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 
-/// Benchmarks the Budget server at `baseURL`; the loops stop by themselves after `warmup + duration`.
-func runLoad(baseURL: String, clients: Int, duration: Duration, warmup: Duration, checkOnly: Bool) async throws -> BenchReport {
-    try await LoadGenerator(baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly).run()
+/// Benchmarks the Budget server at `baseURL`; the callers stop by themselves after `warmup + duration`.
+func runLoad(baseURL: String, clients: Int, duration: Duration, warmup: Duration, checkOnly: Bool, rate: Double?) async throws -> BenchReport {
+    try await LoadGenerator(baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly, rate: rate).run()
 }
 
 struct LoadGenerator: Sendable {
@@ -14,39 +14,25 @@ struct LoadGenerator: Sendable {
     var duration: Duration
     var warmup: Duration
     var checkOnly: Bool
-    /// Bounds how far a loop can run past the end of the measured window.
+    /// Pairs (or checks) per second offered by all callers together; nil: each caller starts
+    /// the next as soon as the last ended (closed loop).
+    var rate: Double?
+    /// A request unanswered this long counts as a timeout and ends its caller.
     var requestTimeout: TimeAmount = .seconds(10)
 
     func run() async throws -> BenchReport {
-        var configuration = HTTPClient.Configuration()
-        // One connection per client task, so that requests never queue inside the client itself.
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, clients))
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        // A connection that cannot be made is counted as an error at once rather than retried until the deadline.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return try await BudgetHTTPClient.withHTTPClient(configuration: configuration) { httpClient in
-            try await run(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient, timeout: requestTimeout))
+        guard let url = URL(string: baseURL), url.scheme == "http", let host = url.host else {
+            throw ClientError(kind: .unreachable, message: "budget bench speaks plain HTTP/1.1: give an http:// URL, not '\(baseURL)'")
         }
-    }
-
-    func run(using http: BudgetHTTPClient) async throws -> BenchReport {
-        let fixture = try await BenchFixture.create(using: http)
-        let clock = ContinuousClock()
-        let measureFrom = clock.now + warmup
-        let stopAt = measureFrom + duration
-        let checkOnly = checkOnly
-        let samples = await withTaskGroup(of: BenchSamples.self) { group in
-            for _ in 0..<clients {
-                group.addTask {
-                    await Self.clientLoop(http: http, fixture: fixture, checkOnly: checkOnly, clock: clock, measureFrom: measureFrom, stopAt: stopAt)
-                }
-            }
-            var merged = BenchSamples()
-            for await part in group { merged.merge(part) }
-            return merged
+        let port = url.port ?? 80
+        // The set-up goes through the ordinary client; the load through BenchCaller connections.
+        let fixture = try await BudgetHTTPClient.withHTTPClient(configuration: BudgetHTTPClient.commandLineConfiguration) { httpClient in
+            try await BenchFixture.create(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient))
         }
+        let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture)
+        let samples = try await callers(host: host, port: port, requests: requests)
         return BenchReport(
-            baseURL: http.baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly,
+            baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly, offeredRate: rate,
             budgetID: fixture.budgetID, component: fixture.component,
             completed: checkOnly ? samples.check.count : samples.pair.count,
             allocate: LatencySummary(samples.allocate), commit: LatencySummary(samples.commit),
@@ -55,49 +41,40 @@ struct LoadGenerator: Sendable {
         )
     }
 
-    /// One simulated caller: allocate then commit (or check) until `stopAt`; only work begun after `measureFrom` counts.
-    private static func clientLoop(
-        http: BudgetHTTPClient, fixture: BenchFixture, checkOnly: Bool,
-        clock: ContinuousClock, measureFrom: ContinuousClock.Instant, stopAt: ContinuousClock.Instant
-    ) async -> BenchSamples {
-        var samples = BenchSamples()
-        while clock.now < stopAt, !Task.isCancelled {
-            let began = clock.now
-            let counted = began >= measureFrom
-            if checkOnly {
-                do {
-                    _ = try await http.post("/api/v1/check", json: fixture.allocateBody)
-                    if counted { samples.check.append(began.duration(to: clock.now)) }
-                } catch {
-                    await samples.fail("check", error, counted: counted)
+    /// Connects `clients` callers (spread over the event loops), runs them and merges what they measured.
+    private func callers(host: String, port: Int, requests: BenchRequests) async throws -> BenchSamples {
+        let group = MultiThreadedEventLoopGroup.singleton
+        // A moment for the connections to open before the first start.
+        let start = NIODeadline.now() + .milliseconds(200)
+        let measureFrom = start + TimeAmount(warmup)
+        let stopAt = measureFrom + TimeAmount(duration)
+        let interval = rate.map { TimeAmount.nanoseconds(Int64((Double(clients) / $0 * 1e9).rounded())) }
+        let checkOnly = checkOnly
+        var results: [EventLoopFuture<BenchSamples>] = []
+        for index in 0..<clients {
+            let loop = group.next()
+            let done = loop.makePromise(of: BenchSamples.self)
+            // With a rate, the callers' starts are staggered across one interval.
+            let firstStart = interval.map { start + .nanoseconds($0.nanoseconds * Int64(index) / Int64(clients)) } ?? start
+            let schedule = BenchSchedule(measureFrom: measureFrom, stopAt: stopAt, interval: interval, firstStart: firstStart, requestTimeout: requestTimeout)
+            ClientBootstrap(group: loop)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(BenchCaller(requests: requests, schedule: schedule, checkOnly: checkOnly, done: done))
+                    }
                 }
-                continue
-            }
-            let allocationID: String
-            do {
-                let response = try await http.post("/api/v1/allocations", json: fixture.allocateBody)
-                if counted { samples.allocate.append(began.duration(to: clock.now)) }
-                guard let id = try ClientWire.decode(ClientWire.Identified.self, from: response.body).id?.description else {
-                    throw ClientError.unreadable("allocation without id")
+                .connect(host: host, port: port)
+                .whenFailure { _ in
+                    var samples = BenchSamples()
+                    samples.errors[checkOnly ? "check unreachable" : "allocate unreachable"] = 1
+                    done.succeed(samples)
                 }
-                allocationID = id
-            } catch {
-                await samples.fail("allocate", error, counted: counted)
-                continue
-            }
-            let commitBegan = clock.now
-            do {
-                _ = try await http.post("/api/v1/allocations/\(BudgetHTTPClient.segment(allocationID))/commit", json: fixture.commitBody)
-                let ended = clock.now
-                if counted {
-                    samples.commit.append(commitBegan.duration(to: ended))
-                    samples.pair.append(began.duration(to: ended))
-                }
-            } catch {
-                await samples.fail("commit", error, counted: counted)
-            }
+            results.append(done.futureResult)
         }
-        return samples
+        var merged = BenchSamples()
+        for result in results { merged.merge(try await result.get()) }
+        return merged
     }
 }
 
@@ -152,21 +129,6 @@ struct BenchSamples: Sendable {
     /// Failed requests by step and HTTP status (or `unreachable`/`timeout`), e.g. `allocate 429`.
     var errors: [String: Int] = [:]
 
-    mutating func fail(_ step: String, _ error: any Error, counted: Bool) async {
-        let reason: String
-        switch error {
-        case let error as ClientError:
-            reason = error.statusCode.map { String($0) } ?? "\(error.kind)"
-        default:
-            reason = "\(type(of: error))"
-        }
-        if counted { errors["\(step) \(reason)", default: 0] += 1 }
-        // A server that refuses connections fails instantly; pause rather than spin.
-        if (error as? ClientError)?.status == nil {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
     mutating func merge(_ other: BenchSamples) {
         allocate += other.allocate
         commit += other.commit
@@ -208,6 +170,8 @@ struct BenchReport: Sendable, Encodable {
     var duration: Duration
     var warmup: Duration
     var checkOnly: Bool
+    /// Pairs (or checks) per second offered (open loop); nil for a closed loop.
+    var offeredRate: Double?
     var budgetID: String
     var component: String
     /// Allocate+commit pairs (or checks) that succeeded and began inside the measured window.
@@ -227,6 +191,8 @@ struct BenchReport: Sendable, Encodable {
         let unit = checkOnly ? "checks" : "pairs"
         var lines = [
             "bench against \(baseURL): \(clients) clients, \(Self.format(duration.seconds)) s measured after \(Self.format(warmup.seconds)) s warm-up",
+            offeredRate.map { "offered: \(Self.format($0)) \(unit)/s (open loop: latencies count from when each \(checkOnly ? "check" : "pair") was due)" }
+                ?? "closed loop: each client starts the next \(checkOnly ? "check" : "pair") when the last has ended",
             "set-up: budget \(budgetID), component \(component)",
             "\(unit): \(completed)  (\(Self.format(perSecond)) \(unit)/s)",
             "",
@@ -257,7 +223,7 @@ struct BenchReport: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case baseURL = "base_url", clients, mode, durationSeconds = "duration_s", warmupSeconds = "warmup_s"
+        case baseURL = "base_url", clients, mode, offeredRate = "offered_per_second", durationSeconds = "duration_s", warmupSeconds = "warmup_s"
         case budgetID = "budget_id", component, completed, perSecond = "per_second", latencyMS = "latency_ms", errors
     }
 
@@ -284,6 +250,7 @@ struct BenchReport: Sendable, Encodable {
         try container.encode(baseURL, forKey: .baseURL)
         try container.encode(clients, forKey: .clients)
         try container.encode(checkOnly ? "check" : "allocate_commit", forKey: .mode)
+        try container.encode(offeredRate, forKey: .offeredRate)
         try container.encode(duration.seconds, forKey: .durationSeconds)
         try container.encode(warmup.seconds, forKey: .warmupSeconds)
         try container.encode(budgetID, forKey: .budgetID)
