@@ -127,6 +127,8 @@ final class BenchCaller: ChannelInboundHandler {
     }
 
     private func send(context: ChannelHandlerContext, _ next: Step, allocationID: ByteBuffer? = nil) {
+        // A start scheduled before the connection ended finds the caller finished.
+        guard !finished else { return }
         step = next
         sent = .now()
         switch next {
@@ -243,8 +245,9 @@ enum HTTPAnswerReader {
         while lineStart < head.endIndex {
             let lineEnd = head[lineStart...].firstIndex(of: UInt8(ascii: "\r")) ?? head.endIndex
             let line = head[lineStart..<lineEnd]
+            // `| 0x20` lower-cases ASCII letters and leaves '-' and ':' as they are.
             if line.count > name.count,
-               zip(line.prefix(name.count), name).allSatisfy({ ($0 | 0x20) == $1 || $0 == $1 }) {
+               zip(line.prefix(name.count), name).allSatisfy({ ($0 | 0x20) == $1 }) {
                 var value = 0
                 var digits = 0
                 for byte in line.dropFirst(name.count) where byte != UInt8(ascii: " ") {
