@@ -130,4 +130,36 @@ struct LimitCatalogTests {
             #expect(prices.price(provider: "openai", model: "claude-sonnet-4") == nil)
         }
     }
+
+    /// The catalog remembers the last window per zone and period; walking forwards and then
+    /// backwards through DST changes and month, year and week ends, every call must still get the
+    /// window the calendar gives.
+    @Test(arguments: ["America/New_York", "Europe/Berlin", "Asia/Kolkata"])
+    func rememberedWindowsAreTheCalendarsWindowsAcrossDSTAndMonthEnds(zoneID: String) throws {
+        let budgetID = UUID()
+        let periods: [Period] = [.hourly, .daily, .weekly, .monthly]
+        let limits = periods.enumerated().map { index, period in
+            Limit(id: UUID(), version: 1, budgetID: budgetID, filter: ScopeFilter(), period: period, metric: .costUSD,
+                  amount: dec("1"), policy: .enforce, validFrom: ISO.instant("2020-01-01T00:00:00Z"))
+        }
+        let catalog = LimitCatalog(generation: 1, budgets: [budgetID: BudgetInfo(id: budgetID, name: "z", timeZone: zone(zoneID), active: true)],
+                                   limits: limits, prices: [:])
+        let calendar = Window.gregorian(in: zone(zoneID))
+        // 2026-03-01 .. 2026-04-02 (US and EU spring changes, a month end) and 2026-10-24 .. 2027-01-02
+        // (autumn changes, the year end), in steps of 23 minutes 17 seconds, forwards then backwards.
+        var instants: [Date] = []
+        for (from, to) in [("2026-03-01T00:00:00Z", "2026-04-02T00:00:00Z"), ("2026-10-24T00:00:00Z", "2027-01-02T00:00:00Z")] {
+            var instant = ISO.instant(from)
+            while instant < ISO.instant(to) { instants.append(instant); instant += 1397 }
+        }
+        var checked = 0
+        for instant in instants + instants.reversed() {
+            for applicable in catalog.applicableLimits(for: Scope(component: "c"), at: instant) {
+                let expected = try #require(Window.containing(instant, period: applicable.limit.period, calendar: calendar, scope: Scope()))
+                #expect(applicable.window == expected, "\(applicable.limit.period) at \(instant) in \(zoneID)")
+                checked += 1
+            }
+        }
+        #expect(checked == 2 * instants.count * periods.count)
+    }
 }

@@ -49,11 +49,15 @@ struct GroupCommitTests {
         }
     }
 
-    @Test func queuedAllocationsGoAsOneBatchAndStillNeverOvershoot() async throws {
+    /// `leaderOnEventLoop`: the batch leader runs on an event loop (as `budget serve` runs it on
+    /// the database's loop) instead of the shared task pool; the answers must not change.
+    @Test(arguments: [false, true])
+    func queuedAllocationsGoAsOneBatchAndStillNeverOvershoot(leaderOnEventLoop: Bool) async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in
             try await makeLimit(client, amount: 1)
-            let engine = BudgetEngine(client: client, logger: logger)
+            let executor = leaderOnEventLoop ? EventLoopTaskExecutor(loop: PostgresClient.defaultEventLoopGroup.next()) : nil
+            let engine = BudgetEngine(client: client, logger: logger, batchExecutor: executor)
             guard case .granted = try await allocate(engine, cost: 0.05) else { Issue.record("first allocation refused"); return }
 
             let outcomes = try await whileWindowsAreLocked(client, release: .milliseconds(500)) {

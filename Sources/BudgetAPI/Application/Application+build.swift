@@ -36,9 +36,10 @@ public func buildApplication(
     configuration: APIConfiguration,
     client: PostgresClient,
     priceSync: PriceSyncJob? = nil,
+    batchExecutor: (any TaskExecutor)? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
+    let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames, batchExecutor: batchExecutor)
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)

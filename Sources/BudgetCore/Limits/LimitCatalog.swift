@@ -11,6 +11,8 @@ public struct LimitCatalog: Sendable {
     public var aliases: [PriceKey: PriceKey]
     /// Audited window resets, by budget (few: people make them).
     public var resets: [UUID: [WindowReset]]
+    /// Shared by copies of this catalog; keyed by zone, so it stays right whatever they change.
+    private let timeWindows = WindowMemo()
 
     public init(generation: Int64, budgets: [UUID: BudgetInfo], limits: [Limit], prices: [PriceKey: Price], aliases: [PriceKey: PriceKey] = [:],
                 resets: [WindowReset] = []) {
@@ -24,7 +26,12 @@ public struct LimitCatalog: Sendable {
 
     /// The window of `limit` holding `instant`: the natural window, cut at the resets that apply to it.
     public func window(of limit: Limit, in budget: BudgetInfo, at instant: Date, scope: Scope) -> Window? {
-        guard let natural = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: scope) else { return nil }
+        let natural: Window?
+        switch limit.period {
+        case .perSession, .perTask: natural = Window.containing(instant, period: limit.period, calendar: budget.calendar, scope: scope)
+        case .hourly, .daily, .weekly, .monthly: natural = timeWindows.window(of: limit.period, calendar: budget.calendar, at: instant)
+        }
+        guard let natural else { return nil }
         guard let resets = resets[limit.budgetID] else { return natural }
         return natural.cut(at: resets.filter { $0.applies(to: limit) }.map(\.resetAt), containing: instant)
     }

@@ -12,9 +12,10 @@ public struct BudgetEngine: Sendable {
     let naming: PriceNaming
     let recentAllocations = AllocationScopeCache()
 
-    public init(client: PostgresClient, logger: Logger, naming: PriceNaming = .exact, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(client: PostgresClient, logger: Logger, naming: PriceNaming = .exact, batchExecutor: (any TaskExecutor)? = nil,
+                clock: @escaping @Sendable () -> Date = Date.init) {
         self.catalog = CatalogCache(repository: CatalogRepository(client: client), logger: logger)
-        self.repository = EngineRepository(client: client)
+        self.repository = EngineRepository(client: client, batchExecutor: batchExecutor)
         self.naming = naming
         self.clock = clock
     }

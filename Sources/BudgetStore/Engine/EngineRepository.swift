@@ -9,9 +9,11 @@ public struct EngineRepository: Sendable {
     let client: PostgresClient
     let committer: GroupCommitter
 
-    public init(client: PostgresClient) {
+    /// `batchExecutor`: where group-commit leaders run; the event loop of `client`'s connections
+    /// is best (see EventLoopTaskExecutor).
+    public init(client: PostgresClient, batchExecutor: (any TaskExecutor)? = nil) {
         self.client = client
-        self.committer = GroupCommitter(client: client)
+        self.committer = GroupCommitter(client: client, leaderExecutor: batchExecutor)
     }
 
     /// Decoded answer of budget_allocate / budget_commit / budget_record_usage.

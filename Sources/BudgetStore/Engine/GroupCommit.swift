@@ -2,6 +2,9 @@
 // `budget_engine_run` call (sql/migrations/0018_engine_run.sql): a lone call as a batch of one,
 // calls that arrive while earlier ones are in flight together as the next batch (one transaction,
 // one WAL flush, one round trip, and a handful of statements whatever the number of calls).
+// The task that sends a batch (the leader) runs on the executor it is given: `budget serve` gives
+// it the database connections' own event loop, so a batch's answer is read, its callers resumed
+// and the next batch sent on one thread, with no wait behind request handlers in the task pool.
 import BudgetCore
 import Foundation
 import Logging
@@ -78,10 +81,13 @@ final class GroupCommitter: Sendable {
     private static let maxBatch = 64
 
     private let client: PostgresClient
+    /// Where a leader task runs (nil: the shared pool).
+    private let leaderExecutor: (any TaskExecutor)?
     private let state = Mutex(State())
 
-    init(client: PostgresClient) {
+    init(client: PostgresClient, leaderExecutor: (any TaskExecutor)? = nil) {
         self.client = client
+        self.leaderExecutor = leaderExecutor
     }
 
     var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
@@ -107,7 +113,7 @@ final class GroupCommitter: Sendable {
                 state.leaders += 1
                 return true
             }
-            if lead { Task { await self.lead() } }
+            if lead { Task(executorPreference: leaderExecutor) { await self.lead() } }
         }
     }
 
@@ -117,7 +123,7 @@ final class GroupCommitter: Sendable {
             if state.queue.isEmpty { state.leaders -= 1 }
             return !state.queue.isEmpty
         }
-        if queued { Task { await self.lead() } }
+        if queued { Task(executorPreference: leaderExecutor) { await self.lead() } }
     }
 
     private func lead() async {

@@ -5,6 +5,7 @@ import BudgetStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import UnixSignals
@@ -25,13 +26,19 @@ struct ServeCommand: AsyncParsableCommand {
             let report = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
             logger.info("schema ready", metadata: ["applied_now": "\(report.applied.count)", "total": "\(migrations.count)"])
             try await seedPrices(endpoint: endpoint, context: context)
-            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize), backgroundLogger: Logger(label: "BudgetStore"))
+            // The database connections get an event loop of their own, and the group-commit leader
+            // runs on it: a batch's answer is read and the next batch sent on that thread, without
+            // waiting behind HTTP traffic on the server's loops or request handlers in the task pool.
+            let databaseLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize),
+                                        eventLoopGroup: databaseLoop, backgroundLogger: Logger(label: "BudgetStore"))
             let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port, rawRetentionMonths: configuration.rawRetentionMonths),
                 client: client,
                 priceSync: priceSync,
+                batchExecutor: EventLoopTaskExecutor(loop: databaseLoop.next()),
                 logger: Logger(label: "BudgetAPI")
             )
             var services: [any Service] = [app]
@@ -44,7 +51,13 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             ))
             logger.info("Budget listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try await databaseLoop.shutdownGracefully()
+                throw error
+            }
+            try await databaseLoop.shutdownGracefully()
             logger.info("Budget stopped")
         }
     }
