@@ -12,7 +12,8 @@ struct ImportCommandTests {
 
     /// Runs the binary and waits for it without blocking a thread of Swift's cooperative pool (the
     /// other suites' servers run there); its output goes to files read afterwards.
-    func budget(_ arguments: [String], database: DatabaseEndpoint) async throws -> (status: Int32, output: String, errors: String) {
+    func budget(_ arguments: [String], database: DatabaseEndpoint, environment extra: [String: String] = [:]) async throws
+        -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
         process.arguments = arguments
@@ -20,6 +21,7 @@ struct ImportCommandTests {
         environment["BUDGET_DATABASE_URL"] = database.url
         environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
         environment["BUDGET_LOG_LEVEL"] = "warning"
+        environment.merge(extra) { _, given in given }
         process.environment = environment
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("budget-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

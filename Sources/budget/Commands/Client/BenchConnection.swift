@@ -112,7 +112,8 @@ final class BenchCaller: ChannelInboundHandler {
             due = nextDue
             nextDue = nextDue + interval
         } else {
-            due = now
+            // Connections open during the moment before the first start; none starts before it.
+            due = max(now, schedule.firstStart)
         }
         if due >= schedule.stopAt || now >= schedule.stopAt { return finish(context: context) }
         if due > now {

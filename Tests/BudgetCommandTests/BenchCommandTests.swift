@@ -1,0 +1,101 @@
+import BudgetStore
+import BudgetTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// `budget bench` is the instrument the speed figures come from: what it counts must be what
+/// the server did. Run against a real `budget serve`, its counts are checked against the ledger.
+@Suite("`budget bench` counts exactly the pairs and checks the server recorded", .serialized)
+struct BenchCommandTests {
+    let runner = ImportCommandTests()
+    let serve = ServeProcessTests()
+
+    struct Report: Decodable {
+        var completed: Int
+        var component: String
+        var errors: [String: Int]
+        var offered_per_second: Double?
+        var latency_ms: [String: Latency]
+        struct Latency: Decodable { var count: Int; var p50: Double; var p99: Double; var max: Double }
+    }
+
+    /// A server on a fresh database; `body` gets its URL and the database.
+    func withServer(_ body: (String, DatabaseEndpoint) async throws -> Void) async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let port = try serve.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
+        process.arguments = ["serve"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BUDGET_DATABASE_URL"] = database.url
+        environment["BUDGET_PORT"] = String(port)
+        environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
+        environment["BUDGET_LOG_LEVEL"] = "warning"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate() }
+        try await serve.waitUntilReady(ServeProcessTests.Server(process: process, port: port))
+        try await body("http://127.0.0.1:\(port)", database)
+        process.terminate()
+        try await serve.waitForExit(process)
+    }
+
+    func bench(_ arguments: [String], url: String, database: DatabaseEndpoint) async throws -> Report {
+        let run = try await runner.budget(["bench", "--json"] + arguments, database: database, environment: ["BUDGET_URL": url])
+        #expect(run.status == 0, "\(run.errors)")
+        return try JSONDecoder().decode(Report.self, from: Data(run.output.utf8))
+    }
+
+    func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
+        for try await value in try await client.query(query).decode(Int.self) { return value }
+        return -1
+    }
+
+    @Test func closedLoopPairsAreTheLedgersRowsAndEveryAllocationIsCommitted() async throws {
+        try await withServer { url, database in
+            // No warm-up: every pair the callers start is measured, so the ledger must hold exactly as many.
+            let report = try await bench(["--clients", "3", "--duration", "1", "--warmup", "0"], url: url, database: database)
+            #expect(report.completed > 0)
+            #expect(report.errors.isEmpty)
+            #expect(report.latency_ms["allocate"]?.count == report.completed)
+            #expect(report.latency_ms["commit"]?.count == report.completed)
+            #expect(report.latency_ms["pair"]?.count == report.completed)
+            let pair = try #require(report.latency_ms["pair"])
+            #expect(pair.p50 > 0 && pair.p50 <= pair.p99 && pair.p99 <= pair.max)
+
+            let component = report.component
+            let (rows, committed, other) = try await withClient(database) { client in
+                (try await count(client, "SELECT count(*)::int FROM usage_records WHERE component = \(component)"),
+                 try await count(client, "SELECT count(*)::int FROM allocations WHERE component = \(component) AND status = 'committed'"),
+                 try await count(client, "SELECT count(*)::int FROM allocations WHERE component = \(component) AND status <> 'committed'"))
+            }
+            #expect(rows == report.completed)
+            #expect(committed == report.completed)
+            #expect(other == 0)
+        }
+    }
+
+    @Test func anOpenLoopNeverStartsMoreThanItsRateAndChecksWriteNothing() async throws {
+        try await withServer { url, database in
+            let paced = try await bench(["--clients", "2", "--duration", "1", "--warmup", "0", "--rate", "100"], url: url, database: database)
+            #expect(paced.offered_per_second == 100)
+            #expect(paced.completed > 0 && paced.completed <= 100, "\(paced.completed) pairs at 100/s for 1 s")
+            #expect(paced.errors.isEmpty)
+
+            let checks = try await bench(["--clients", "2", "--duration", "1", "--warmup", "0", "--check-only"], url: url, database: database)
+            #expect(checks.completed > 0)
+            #expect(checks.latency_ms["check"]?.count == checks.completed)
+            let (pacedRows, checkRows, checkAllocations) = try await withClient(database) { client in
+                (try await count(client, "SELECT count(*)::int FROM usage_records WHERE component = \(paced.component)"),
+                 try await count(client, "SELECT count(*)::int FROM usage_records WHERE component = \(checks.component)"),
+                 try await count(client, "SELECT count(*)::int FROM allocations WHERE component = \(checks.component)"))
+            }
+            #expect(pacedRows == paced.completed)
+            #expect(checkRows == 0)
+            #expect(checkAllocations == 0)
+        }
+    }
+}
