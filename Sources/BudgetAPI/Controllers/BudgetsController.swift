@@ -59,7 +59,7 @@ struct BudgetsController {
                         name: try Self.validName(body.value.name), owner: body.value.owner, description: body.value.description,
                         timeZone: try Self.validZone(body.value.timezone ?? "UTC"), active: body.value.active ?? true, logger: context.logger)
                 }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.created, Views.budget(budget))
             }
         }
@@ -104,7 +104,7 @@ struct BudgetsController {
             return try await idempotency.respond(operation: "budgets.patch:\(id)", request: request, hash: decoded.hash, logger: context.logger) {
                 let updated = try await translate { try await repository.update(id, changeSet, logger: context.logger) }
                 guard let updated else { throw APIError.notFound("no budget \(id)") }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.ok, Views.budget(updated))
             }
         }
@@ -112,7 +112,7 @@ struct BudgetsController {
             let id = try context.parameters.uuid("id")
             return try await idempotency.respond(operation: "budgets.delete:\(id)", request: request, hash: "", logger: context.logger) {
                 guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no budget \(id)") }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.noContent, .null)
             }
         }

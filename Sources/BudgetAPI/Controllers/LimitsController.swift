@@ -92,7 +92,7 @@ struct LimitsController {
                     try await repository.create(budgetID: budgetID, filter: filter, period: period, metric: metric, amount: amount,
                                                 policy: policy, warnAt: warnAt, thresholds: thresholds, by: request.actor, logger: context.logger)
                 }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.created, Views.limit(limit))
             }
         }
@@ -129,7 +129,7 @@ struct LimitsController {
                 guard let changed = try await repository.change(id, amount: amount, policy: policy, warnAt: warnAt, thresholds: thresholds, by: request.actor, logger: context.logger) else {
                     throw APIError.notFound("no current limit \(id)")
                 }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.ok, Views.limit(changed))
             }
         }
@@ -137,7 +137,7 @@ struct LimitsController {
             let id = try context.parameters.uuid("id")
             return try await idempotency.respond(operation: "limits.delete:\(id)", request: request, hash: "", logger: context.logger) {
                 guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no current limit \(id)") }
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.noContent, .null)
             }
         }

@@ -61,7 +61,7 @@ struct PricesController {
             guard let summary = try await sync.run(dryRun: dryRun) else {
                 throw APIError.conflict("another Budget instance is syncing prices right now", code: "sync_in_progress")
             }
-            await catalog.invalidate()
+            catalog.invalidate()
             return try JSONResponse.make(.ok, JSONValue.object([
                 "run_id": .integer(summary.runID), "dry_run": .bool(summary.dryRun), "status": .string(summary.status),
                 "changed": .integer(Int64(summary.plan.changes.count)), "unchanged": .integer(Int64(summary.plan.unchanged)),
@@ -77,7 +77,7 @@ struct PricesController {
             guard try await repository.removeOverride(provider: provider, model: model, by: request.actor, logger: context.logger) else {
                 throw APIError.notFound("\(provider)/\(model) has no manual price")
             }
-            await catalog.invalidate()
+            catalog.invalidate()
             return JSONResponse.noContent()
         }
         group.get("models/aliases") { _, context in
@@ -98,7 +98,7 @@ struct PricesController {
             let canonicalProvider = body.canonicalProvider?.trimmingWhitespace() ?? provider
             try await repository.setAlias(provider: provider, model: model, canonicalProvider: canonicalProvider.isEmpty ? provider : canonicalProvider,
                                           canonicalModel: canonicalModel, note: body.note, logger: context.logger)
-            await catalog.invalidate()
+            catalog.invalidate()
             return try JSONResponse.make(.ok, JSONValue.object([
                 "provider": .string(provider.lowercased()), "model": .string(model.lowercased()),
                 "canonical_provider": .string((canonicalProvider.isEmpty ? provider : canonicalProvider).lowercased()),
@@ -110,7 +110,7 @@ struct PricesController {
             guard try await repository.deleteAlias(provider: provider, model: model, logger: context.logger) else {
                 throw APIError.notFound("no alias for \(provider)/\(model)")
             }
-            await catalog.invalidate()
+            catalog.invalidate()
             return JSONResponse.noContent()
         }
         group.get("models/tiers") { _, _ in
@@ -137,7 +137,7 @@ struct PricesController {
             return try await idempotency.respond(operation: "prices.put:\(provider)/\(model)", request: request, hash: body.hash, logger: context.logger) {
                 let record = try await repository.setManual(provider: provider, model: model, input: input, output: output, cacheRead: cacheRead,
                                                             cacheWrite: cacheWrite, reasoning: reasoning, by: request.actor, logger: context.logger)
-                await catalog.invalidate()
+                catalog.invalidate()
                 return (.ok, Views.price(record))
             }
         }

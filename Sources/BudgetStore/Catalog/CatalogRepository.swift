@@ -3,6 +3,7 @@ import BudgetCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 public struct CatalogRepository: Sendable {
     let client: PostgresClient
@@ -57,11 +58,17 @@ public struct CatalogRepository: Sendable {
 
 /// The catalog this instance decides with. Writers report a stale generation (another instance
 /// changed a budget, limit or price) and the cache reloads; a reload is shared by concurrent callers.
-public actor CatalogCache {
+/// Every allocate, commit and check reads it, so the cached catalog is read under a lock, with no
+/// hop to an actor's executor and back.
+public final class CatalogCache: Sendable {
+    private struct State {
+        var catalog: LimitCatalog?
+        var loading: Task<LimitCatalog, any Error>?
+    }
+
     private let repository: CatalogRepository
     private let logger: Logger
-    private var catalog: LimitCatalog?
-    private var loading: Task<LimitCatalog, any Error>?
+    private let state = Mutex(State())
 
     public init(repository: CatalogRepository, logger: Logger) {
         self.repository = repository
@@ -69,22 +76,37 @@ public actor CatalogCache {
     }
 
     public func current() async throws -> LimitCatalog {
-        if let catalog { return catalog }
+        if let catalog = state.withLock({ $0.catalog }) { return catalog }
         return try await reload(ifOlderThan: nil)
     }
 
     /// Reloads unless someone already loaded a generation newer than `generation`.
     public func reload(ifOlderThan generation: Int64?) async throws -> LimitCatalog {
-        if let catalog, let generation, catalog.generation > generation { return catalog }
-        if let loading { return try await Self.value(of: loading) }
-        let repository = self.repository
-        let logger = self.logger
-        let task = Task { try await repository.load(logger: logger) }
-        loading = task
-        defer { loading = nil }
-        let fresh = try await Self.value(of: task)
-        catalog = fresh
-        return fresh
+        let newer = state.withLock { state -> LimitCatalog? in
+            guard let catalog = state.catalog, let generation, catalog.generation > generation else { return nil }
+            return catalog
+        }
+        if let newer { return newer }
+        return try await Self.value(of: sharedLoad())
+    }
+
+    /// The load in flight, or a new one that stores what it loaded when it ends.
+    private func sharedLoad() -> Task<LimitCatalog, any Error> {
+        state.withLock { state in
+            if let loading = state.loading { return loading }
+            let task = Task {
+                do {
+                    let fresh = try await self.repository.load(logger: self.logger)
+                    self.state.withLock { $0.catalog = fresh; $0.loading = nil }
+                    return fresh
+                } catch {
+                    self.state.withLock { $0.loading = nil }
+                    throw error
+                }
+            }
+            state.loading = task
+            return task
+        }
     }
 
     /// The shared load is an unstructured task; a cancelled caller (a request past its deadline)
@@ -99,6 +121,6 @@ public actor CatalogCache {
 
     /// Called after this instance changed the catalog itself.
     public func invalidate() {
-        catalog = nil
+        state.withLock { $0.catalog = nil }
     }
 }

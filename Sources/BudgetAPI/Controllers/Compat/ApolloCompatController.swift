@@ -198,7 +198,7 @@ struct ApolloCompatController {
             var states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
             if !states.contains(where: { $0.limitID == chosen.limitID }), contextID != nil || (period != .perSession && period != .perTask) {
                 // A policy set through another instance: this one's cached catalog is older.
-                await engine.catalog.invalidate()
+                engine.catalog.invalidate()
                 states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
             }
             guard let state = states.first(where: { $0.limitID == chosen.limitID }) else { continue }   // per_session without context_id
@@ -234,7 +234,7 @@ struct ApolloCompatController {
             throw APIError.badRequest("\(error.field) \(error.message)", field: error.field)
         }
         let (stored, result) = try await repository.setPolicy(policy, logger: context.logger)
-        await engine.catalog.invalidate()
+        engine.catalog.invalidate()
         return try JSONResponse.make(result == .created ? .created : .ok, ApolloWire.policy(stored))
     }
 

@@ -72,7 +72,7 @@ struct RhetorCompatController {
         var catalog = try await engine.catalog.current()
         if let budget = Self.find(budgetName, in: catalog) { return (budget, catalog) }
         _ = try await repository.ensureBudget(named: budgetName, logger: logger)
-        await engine.catalog.invalidate()
+        engine.catalog.invalidate()
         catalog = try await engine.catalog.current()
         guard let budget = Self.find(budgetName, in: catalog) else { throw APIError.databaseUnavailable("the budget '\(budgetName)' could not be loaded; retry") }
         return (budget, catalog)
@@ -181,7 +181,7 @@ struct RhetorCompatController {
             let change = try await repository.setLimit(
                 budgetID: budget.id, period: period, provider: RhetorCompat.providerFilter(provider), amount: amount, policy: enforcement,
                 defaultPolicy: defaultPolicy, by: request.actor, logger: context.logger)
-            await engine.catalog.invalidate()
+            engine.catalog.invalidate()
             return (.ok, Self.changeBody(change, period: period, provider: provider))
         }
     }
@@ -203,7 +203,7 @@ struct RhetorCompatController {
                                message: "there is no \(period.rawValue) limit for provider '\(RhetorCompat.providerName(RhetorCompat.providerFilter(provider)))'; set one with POST budget/limit (its enforcement sets the policy)",
                                field: "provider")
             }
-            await engine.catalog.invalidate()
+            engine.catalog.invalidate()
             return (.ok, Self.changeBody(change, period: period, provider: provider))
         }
     }
@@ -426,7 +426,7 @@ struct RhetorCompatController {
         let (budget, _) = try await rhetorBudget(context.logger)
         return try await idempotency.respond(operation: "rhetor.reset:\(budget.id)", request: request, hash: body.hash, logger: context.logger) {
             let reset = try await resets.reset(budgetID: budget.id, period: period, limitID: nil, by: request.actor, reason: reason, logger: context.logger)
-            await engine.catalog.invalidate()
+            engine.catalog.invalidate()
             guard case .object(var body) = Self.resetBody(reset) else { return (.created, Self.resetBody(reset)) }
             body["reset"] = .bool(true)
             body["budget"] = .string(budget.name)
