@@ -75,4 +75,21 @@ struct SpendReportRulesTests {
         let line = #"2026-03-10T00:00:00.000Z,2026-03-10T00:00,"ergon, the ""builder""",,12,3,0,0,1,0.00017999999999999998,2,1"#
         #expect(text == header + "\r\n" + line + "\r\n")
     }
+
+    @Test func csvGroupValuesThatASpreadsheetWouldRunAsFormulasStartWithAnApostrophe() {
+        func line(_ component: String) -> String {
+            let row = SpendRow(bucket: InstantFormat.parse("2026-03-10T00:00:00Z")!, bucketLocal: "2026-03-10T00:00",
+                               groups: [component], inputTokens: 1, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0,
+                               reasoningTokens: 0, costUSD: Decimal(exactly: "-0.5")!, count: 1, unpricedCount: 0)
+            return String(SpendCSV.render([row], groupBy: [.component]).split(separator: "\r\n")[1])
+        }
+        #expect(line("=HYPERLINK(\"http://x\",\"y\")") == #"2026-03-10T00:00:00.000Z,2026-03-10T00:00,"'=HYPERLINK(""http://x"",""y"")",1,0,0,0,0,-0.5,1,0"#)
+        #expect(line("+1") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,'+1,1,0,0,0,0,-0.5,1,0")
+        #expect(line("-2+3") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,'-2+3,1,0,0,0,0,-0.5,1,0")
+        #expect(line("@SUM(A1)") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,'@SUM(A1),1,0,0,0,0,-0.5,1,0")
+        #expect(line("\tergon") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,'\tergon,1,0,0,0,0,-0.5,1,0")
+        // Ordinary names, and a formula character that is not first, are left alone.
+        #expect(line("ergon") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,ergon,1,0,0,0,0,-0.5,1,0")
+        #expect(line("a=b") == "2026-03-10T00:00:00.000Z,2026-03-10T00:00,a=b,1,0,0,0,0,-0.5,1,0")
+    }
 }

@@ -215,13 +215,22 @@ public enum SpendCSV {
     public static func render(_ rows: [SpendRow], groupBy: [ReportGroupKey]) -> String {
         var lines = [header(groupBy: groupBy).map(field).joined(separator: ",")]
         for row in rows {
-            let cells = [InstantFormat.string(row.bucket), row.bucketLocal] + row.groups.map { $0 ?? "" } + [
+            let cells = [InstantFormat.string(row.bucket), row.bucketLocal] + row.groups.map { inert($0 ?? "") } + [
                 String(row.inputTokens), String(row.outputTokens), String(row.cacheReadTokens), String(row.cacheWriteTokens),
                 String(row.reasoningTokens), row.costUSD.plainText, String(row.count), String(row.unpricedCount),
             ]
             lines.append(cells.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Group values are callers' text (components, models, tags). One that a spreadsheet would
+    /// evaluate as a formula (first character =, +, -, @, tab or carriage return) gets a leading
+    /// apostrophe, as OWASP advises against CSV injection. Times and numbers are Budget's own and
+    /// are written as they are.
+    static func inert(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
     }
 
     static func field(_ text: String) -> String {
