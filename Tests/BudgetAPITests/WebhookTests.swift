@@ -139,6 +139,42 @@ struct WebhookTests {
         }
     }
 
+    /// `BUDGET_WEBHOOKS=off`: an instance that does not deliver leaves the queue to one that does.
+    @Test func anInstanceWithDeliveryOffQueuesButDoesNotSend() async throws {
+        let harness = try await APITestHarness.make()
+        let received = ReceivedHooks()
+        let quiet = {
+            var alerts = APITestHarness.testAlerts
+            alerts.deliverWebhooks = false
+            return alerts
+        }()
+        try await Self.receiver(received).test(.live) { receiver in
+            let base = "http://127.0.0.1:\(try #require(receiver.port))/hooks"
+            let hook = try await harness.withApp(alerts: quiet) { client in
+                let budget = try await client.makeBudget()
+                let reply = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/quiet","secret":"\#(Self.secret)"}"#)
+                let hook = try #require(reply.string("id"))
+                _ = try await client.makeLimit(budget, #"{"scope":{"provider":"q"},"period":"daily","amount":"10","policy":"warn"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"q","model":"m"},"usage":{"input_tokens":1},"cost_usd":"9"}"#)
+                // Well past the test poll interval (0.1 s): still queued, never attempted.
+                try await Task.sleep(for: .seconds(1.5))
+                let queued = try await client.send(.get, "/api/v1/webhooks/\(hook)/deliveries").items
+                #expect(queued.count == 1)
+                #expect(queued.first?["status"] as? String == "pending")
+                #expect(queued.first?["attempts"] as? Int == 0)
+                return hook
+            }
+            #expect(await received.hooks.isEmpty)
+            let delivered = try await harness.withApp { client in
+                try await Self.eventually {
+                    try await client.send(.get, "/api/v1/webhooks/\(hook)/deliveries").items.first?["status"] as? String == "delivered"
+                }
+            }
+            #expect(delivered, "an instance with delivery on sends what the quiet one queued")
+            #expect(await received.hooks.filter { $0.path == "quiet" }.count == 1)
+        }
+    }
+
     @Test func webhooksAreValidatedListedAndDeleted() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

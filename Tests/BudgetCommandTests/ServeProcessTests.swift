@@ -118,4 +118,11 @@ struct ServeProcessTests {
         #expect(second.process.terminationStatus == 0)
         #expect(!postmasterRuns(dataDirectory))
     }
+
+    @Test func aBadSettingStopsServeWithTheSettingsName() async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let run = try await ImportCommandTests().budget(["serve"], database: database, environment: ["BUDGET_WEBHOOKS": "maybe"])
+        #expect(run.status != 0)
+        #expect(run.errors.contains("BUDGET_WEBHOOKS must be on or off, not 'maybe'"), "\(run.errors)")
+    }
 }

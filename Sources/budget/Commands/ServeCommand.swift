@@ -35,7 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
             let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
             let app = buildApplication(
-                configuration: APIConfiguration(host: configuration.host, port: configuration.port, rawRetentionMonths: configuration.rawRetentionMonths),
+                configuration: APIConfiguration(host: configuration.host, port: configuration.port,
+                                                alerts: AlertConfiguration(deliverWebhooks: configuration.deliverWebhooks),
+                                                rawRetentionMonths: configuration.rawRetentionMonths),
                 client: client,
                 priceSync: priceSync,
                 batchExecutor: EventLoopTaskExecutor(loop: databaseLoop.next()),

@@ -18,6 +18,8 @@ struct BudgetConfiguration: Sendable {
     var priceSyncInterval: Duration?
     /// BUDGET_RAW_RETENTION_MONTHS: months of raw ledger partitions kept (nil: all, the default).
     var rawRetentionMonths: Int? = nil
+    /// BUDGET_WEBHOOKS=off: this instance does not deliver webhooks (others sharing the database do).
+    var deliverWebhooks = true
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -74,6 +76,14 @@ struct BudgetConfiguration: Sendable {
             }
             retention = months
         }
+        var webhooks = true
+        if let raw = value("BUDGET_WEBHOOKS") {
+            switch raw.lowercased() {
+            case "on": webhooks = true
+            case "off": webhooks = false
+            default: throw ConfigurationError("BUDGET_WEBHOOKS must be on or off, not '\(raw)'")
+            }
+        }
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -86,7 +96,8 @@ struct BudgetConfiguration: Sendable {
             databasePoolSize: poolSize,
             priceSourcesFile: value("BUDGET_PRICE_SOURCES_FILE"),
             priceSyncInterval: syncInterval,
-            rawRetentionMonths: retention
+            rawRetentionMonths: retention,
+            deliverWebhooks: webhooks
         )
     }
 
@@ -106,6 +117,7 @@ struct BudgetConfiguration: Sendable {
           BUDGET_PRICE_SYNC_INTERVAL  Seconds between price syncs in `serve` (default: 21600; 0 = off)
           BUDGET_PRICE_SOURCES_FILE   JSON list of price sources replacing the built-in one
           BUDGET_RAW_RETENTION_MONTHS  Drop raw ledger partitions older than N months (rollups stay; default: off)
+          BUDGET_WEBHOOKS      on|off — whether this `serve` delivers webhooks (default: on)
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
