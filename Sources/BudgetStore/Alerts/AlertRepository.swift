@@ -36,7 +36,7 @@ public struct AlertRepository: Sendable {
     /// Newest first; `before` is the id the previous page ended at.
     public func list(_ filter: AlertFilter, before: Int64?, limit: Int, logger: Logger) async throws -> [Alert] {
         let types = filter.types?.map(\.rawValue)
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT \(unescaped: Self.columns) FROM budget_events
             WHERE (\(types)::text[] IS NULL OR type = ANY (\(types)::text[]))
               AND (\(filter.budgetID)::uuid IS NULL OR budget_id = \(filter.budgetID))
@@ -52,14 +52,14 @@ public struct AlertRepository: Sendable {
     }
 
     public func get(_ id: Int64, logger: Logger) async throws -> Alert? {
-        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM budget_events WHERE id = \(id)", logger: logger)
+        let rows = try await client.collect("SELECT \(unescaped: Self.columns) FROM budget_events WHERE id = \(id)", logger: logger)
         for try await row in rows.decode(Row.self) { return try Self.alert(from: row) }
         return nil
     }
 
     /// Alerts raised after `id`, oldest first (what a stream resumed at `id` missed).
     public func after(_ id: Int64, limit: Int, logger: Logger) async throws -> [Alert] {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT \(unescaped: Self.columns) FROM budget_events WHERE id > \(id) ORDER BY id LIMIT \(limit)
             """, logger: logger)
         var alerts: [Alert] = []
@@ -70,7 +70,7 @@ public struct AlertRepository: Sendable {
     /// Marks an alert acknowledged. Acknowledging again keeps the first acknowledgement (who and
     /// when). Nil when there is no such alert.
     public func acknowledge(_ id: Int64, by actor: String?, logger: Logger) async throws -> Alert? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             UPDATE budget_events
             SET acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN \(actor) ELSE acknowledged_by END,
                 acknowledged_at = coalesce(acknowledged_at, now())

@@ -71,7 +71,7 @@ public struct WebhookRepository: Sendable {
 
     public func create(budgetID: UUID, url: String, secret: String, types: [AlertType]?, by actor: String?, logger: Logger) async throws -> Webhook {
         let typeNames = types?.map(\.rawValue)
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             INSERT INTO webhooks (budget_id, url, secret, types, created_by)
             SELECT id, \(url), \(secret), \(typeNames)::text[], \(actor) FROM budgets WHERE id = \(budgetID) AND deleted_at IS NULL
             RETURNING \(unescaped: Self.columns)
@@ -82,11 +82,11 @@ public struct WebhookRepository: Sendable {
 
     /// A budget's webhooks (nil when the budget does not exist).
     public func list(budgetID: UUID, logger: Logger) async throws -> [Webhook]? {
-        let exists = try await client.query("SELECT 1 FROM budgets WHERE id = \(budgetID) AND deleted_at IS NULL", logger: logger)
+        let exists = try await client.collect("SELECT 1 FROM budgets WHERE id = \(budgetID) AND deleted_at IS NULL", logger: logger)
         var found = false
         for try await _ in exists { found = true }
         guard found else { return nil }
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT \(unescaped: Self.columns) FROM webhooks WHERE budget_id = \(budgetID) AND deleted_at IS NULL ORDER BY created_at, id
             """, logger: logger)
         var hooks: [Webhook] = []
@@ -95,7 +95,7 @@ public struct WebhookRepository: Sendable {
     }
 
     public func get(_ id: UUID, logger: Logger) async throws -> Webhook? {
-        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE id = \(id)", logger: logger)
+        let rows = try await client.collect("SELECT \(unescaped: Self.columns) FROM webhooks WHERE id = \(id)", logger: logger)
         for try await row in rows.decode(Row.self) { return try Self.webhook(from: row) }
         return nil
     }
@@ -123,7 +123,7 @@ public struct WebhookRepository: Sendable {
     /// another worker holds are skipped, so instances never send the same attempt twice.
     public func claimDue(lease: Duration, logger: Logger) async throws -> ClaimedDelivery? {
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => \(leaseSeconds))
             FROM webhooks h
             WHERE d.id = (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
@@ -162,7 +162,7 @@ public struct WebhookRepository: Sendable {
 
     /// A webhook's deliveries, newest first, each with its attempts (the delivery log).
     public func deliveries(webhookID: UUID, before: Int64?, limit: Int, logger: Logger) async throws -> [WebhookDelivery] {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT id, webhook_id, alert_id, status, attempts, next_attempt_at, last_status_code, last_error, delivered_at, created_at
             FROM webhook_deliveries
             WHERE webhook_id = \(webhookID) AND (\(before)::bigint IS NULL OR id < \(before))
@@ -176,7 +176,7 @@ public struct WebhookRepository: Sendable {
         }
         guard !deliveries.isEmpty else { return [] }
         let ids = deliveries.map(\.id)
-        let attempts = try await client.query("""
+        let attempts = try await client.collect("""
             SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms FROM webhook_delivery_attempts
             WHERE delivery_id = ANY (\(ids)) ORDER BY delivery_id, attempt
             """, logger: logger)

@@ -182,7 +182,7 @@ extension ApolloCompatRepository {
     }
 
     public func allocation(contextID: String, logger: Logger) async throws -> ApolloAllocation? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT c.context_id, c.allocation_id, c.component, c.provider, c.model, c.task_type, c.tier, c.priority,
                    c.tokens_allocated, c.tokens_used, c.bypass, c.created_at, c.expires_at, c.released_at, c.metadata::text,
                    CASE WHEN a.status = 'active' AND a.expires_at <= now() THEN 'expired' ELSE coalesce(a.status, 'released') END,
@@ -209,7 +209,7 @@ extension ApolloCompatRepository {
 
     /// Active (unreleased, unexpired) allocations of a tier, optionally of one component / task type.
     public func activeTotals(tier: ApolloTier, component: String?, taskType: String?, logger: Logger) async throws -> AllocationTotals {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT count(*)::bigint, coalesce(sum(c.tokens_allocated), 0)::bigint
             FROM apollo_allocations c JOIN allocations a ON a.id = c.allocation_id
             WHERE c.tier = \(tier.rawValue) AND c.released_at IS NULL AND a.status = 'active' AND a.expires_at > now()
@@ -223,7 +223,7 @@ extension ApolloCompatRepository {
     }
 
     func call(_ query: PostgresQuery, logger: Logger) async throws -> ApolloFunctionResult {
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await client.collect(query, logger: logger)
         for try await text in rows.decode(String.self) {
             return try EngineJSON.decoder.decode(ApolloFunctionResult.self, from: Data(text.utf8))
         }

@@ -52,7 +52,7 @@ public struct ApolloCompatRepository: Sendable {
     }
 
     public func findBudget(logger: Logger) async throws -> UUID? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT id FROM budgets WHERE lower(name) = \(Self.budgetName) AND deleted_at IS NULL
             """, logger: logger)
         for try await id in rows.decode(UUID.self) { return id }

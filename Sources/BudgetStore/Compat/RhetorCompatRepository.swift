@@ -26,7 +26,7 @@ public struct RhetorCompatRepository: Sendable {
     }
 
     private func insertOrFind(_ name: String, logger: Logger) async throws -> Budget? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             WITH created AS (
                 INSERT INTO budgets (name, description, timezone)
                 SELECT \(name), 'Rhetor''s budget (compatibility API)', 'UTC'
@@ -148,7 +148,7 @@ public struct RhetorCompatRepository: Sendable {
     /// Ledger sums in [`from`, `to`) grouped by `groupBy` (all usage in Budget's ledger, as Rhetor
     /// summed all of its own). Input tokens include cache reads and writes (Rhetor knew only input).
     public func usageSummary(from: Date, to: Date, groupBy: GroupBy, provider: String?, logger: Logger) async throws -> [UsageGroup] {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT CASE \(groupBy.rawValue) WHEN 'provider' THEN provider WHEN 'model' THEN model
                                             WHEN 'component' THEN component ELSE task_type END AS key,
                    coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE pricing_status = 'unpriced'),
@@ -169,7 +169,7 @@ public struct RhetorCompatRepository: Sendable {
     /// scan of the ledger from the earliest start to the latest end.
     public func spend(in windows: [(from: Date, to: Date)], provider: String?, logger: Logger) async throws -> [Decimal] {
         guard let earliest = windows.map(\.from).min(), let latest = windows.map(\.to).max() else { return [] }
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT coalesce(sum(u.cost_usd) FILTER (WHERE u.occurred_at >= w.f AND u.occurred_at < w.t), 0)
             FROM unnest(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) WITH ORDINALITY AS w(f, t, i)
             LEFT JOIN usage_records u ON u.occurred_at >= \(earliest) AND u.occurred_at < \(latest)
@@ -185,7 +185,7 @@ public struct RhetorCompatRepository: Sendable {
 
     /// The newest allocation made with `requestID`, and its status.
     public func allocation(requestID: String, logger: Logger) async throws -> (id: UUID, status: String)? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT id, status FROM allocations WHERE request_id = \(requestID) ORDER BY created_at DESC LIMIT 1
             """, logger: logger)
         for try await (id, status) in rows.decode((UUID, String).self) { return (id, status) }

@@ -58,7 +58,7 @@ public struct WindowResetRepository: Sendable {
     /// The resets of a budget, newest first.
     public func list(budgetID: UUID, limit: Int = 100, logger: Logger) async throws -> [WindowReset] {
         var resets: [WindowReset] = []
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT id, budget_id, period, limit_id, reset_at, reset_by, reason FROM window_resets
             WHERE budget_id = \(budgetID) ORDER BY reset_at DESC LIMIT \(limit)
             """, logger: logger)

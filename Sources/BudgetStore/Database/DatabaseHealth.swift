@@ -20,7 +20,7 @@ public struct PostgresDatabaseHealth: DatabaseHealth {
     public func ping(timeout: Duration, logger: Logger) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await client.query("SELECT 1", logger: logger)
+                try await client.perform("SELECT 1", logger: logger)
             }
             group.addTask {
                 try await Task.sleep(for: timeout)

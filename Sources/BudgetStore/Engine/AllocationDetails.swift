@@ -49,7 +49,7 @@ public struct UsageQuery: Sendable {
 
 extension EngineRepository {
     public func allocation(_ id: UUID, logger: Logger) async throws -> AllocationDetails? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT id, status, component, provider, model, task_type, tier, tags, session_id, task_id, priority, reserved_cost_usd,
                    reserved_tokens, price_id, bypass, created_at, expires_at, finished_at, usage_id, request_id
             FROM allocations WHERE id = \(id)
@@ -76,9 +76,9 @@ extension EngineRepository {
     public func usage(_ query: UsageQuery, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
         let afterMicros = query.after?.0
         let afterID = query.after?.1
-        let rows: PostgresRowSequence
+        let rows: CollectedRows
         if query.oldestFirst {
-            rows = try await client.query("""
+            rows = try await client.collect("""
                 SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                        cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
@@ -94,7 +94,7 @@ extension EngineRepository {
                 LIMIT \(query.limit)
                 """, logger: logger)
         } else {
-            rows = try await client.query("""
+            rows = try await client.collect("""
                 SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                        cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,

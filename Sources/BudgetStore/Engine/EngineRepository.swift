@@ -36,7 +36,7 @@ public struct EngineRepository: Sendable {
     }
 
     private func call(_ query: PostgresQuery, logger: Logger) async throws -> FunctionResult {
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await client.collect(query, logger: logger)
         for try await text in rows.decode(String.self) {
             return try EngineJSON.decoder.decode(FunctionResult.self, from: Data(text.utf8))
         }
@@ -143,7 +143,7 @@ public struct EngineRepository: Sendable {
     /// Counters of windows (existing, or computed from the ledger) without changing anything.
     public func states(of windows: [WindowSpec], logger: Logger) async throws -> [WindowSpec] {
         guard !windows.isEmpty else { return [] }
-        let rows = try await client.query("SELECT budget_window_states(\(try EngineJSON.text(windows))::jsonb)::text", logger: logger)
+        let rows = try await client.collect("SELECT budget_window_states(\(try EngineJSON.text(windows))::jsonb)::text", logger: logger)
         for try await text in rows.decode(String.self) {
             return try EngineJSON.decoder.decode([WindowSpec].self, from: Data(text.utf8))
         }
@@ -152,14 +152,14 @@ public struct EngineRepository: Sendable {
 
     /// Releases expired reservations; returns how many.
     public func expireAllocations(logger: Logger) async throws -> Int {
-        let rows = try await client.query("SELECT budget_expire_allocations(500)", logger: logger)
+        let rows = try await client.collect("SELECT budget_expire_allocations(500)", logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
 
     /// Creates the ledger's monthly partitions ahead of time.
     public func ensurePartitions(monthsAhead: Int, logger: Logger) async throws {
-        try await client.query("SELECT ensure_usage_partitions(\(monthsAhead)::integer)", logger: logger)
+        try await client.perform("SELECT ensure_usage_partitions(\(monthsAhead)::integer)", logger: logger)
     }
 }
 

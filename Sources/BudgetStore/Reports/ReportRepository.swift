@@ -62,7 +62,7 @@ public struct ReportRepository: Sendable {
 
     /// The budget's zone and whether any of its current limits filters by tag; nil if there is no such budget.
     public func budgetScope(_ id: UUID, logger: Logger) async throws -> (timeZone: String, filtersByTag: Bool)? {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT b.timezone, EXISTS (SELECT 1 FROM limits l WHERE l.budget_id = b.id AND l.valid_to IS NULL AND l.tag IS NOT NULL)
             FROM budgets b WHERE b.id = \(id) AND b.deleted_at IS NULL
             """, logger: logger)
@@ -99,7 +99,7 @@ public struct ReportRepository: Sendable {
 
     /// The end of the newest raw partition dropped for retention (raw rows before it are gone).
     func rawLedgerStart(logger: Logger) async throws -> Date? {
-        let rows = try await client.query("SELECT max(range_to) FROM ledger_dropped_partitions", logger: logger)
+        let rows = try await client.collect("SELECT max(range_to) FROM ledger_dropped_partitions", logger: logger)
         for try await value in rows.decode(Date?.self) { return value }
         return nil
     }
@@ -161,7 +161,7 @@ public struct ReportRepository: Sendable {
         binds.append(request.to)
         binds.append(request.timeZone)
         if let budgetID = request.budgetID { binds.append(budgetID) } else { binds.appendNull() }
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let rows = try await client.collect(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         let order = ReportGroupKey.allCases
         var result: [SpendRow] = []
         for try await row in rows.decode((Date, String, String?, String?, String?, String?, String?,
@@ -182,7 +182,7 @@ public struct ReportRepository: Sendable {
     /// Moves the rollup deltas into usage_hourly; returns how many deltas were folded.
     @discardableResult
     public func foldRollups(logger: Logger) async throws -> Int64 {
-        let rows = try await client.query("SELECT usage_rollup_fold()", logger: logger)
+        let rows = try await client.collect("SELECT usage_rollup_fold()", logger: logger)
         for try await count in rows.decode(Int64.self) { return count }
         return 0
     }
@@ -190,7 +190,7 @@ public struct ReportRepository: Sendable {
     /// Gives rows waiting in the default partition their month's partition (up to `monthsAhead`).
     public func settleDefaultPartition(monthsAhead: Int, logger: Logger) async throws -> [String] {
         var names: [String] = []
-        let rows = try await client.query("SELECT usage_partitions_settle(\(monthsAhead)::integer)", logger: logger)
+        let rows = try await client.collect("SELECT usage_partitions_settle(\(monthsAhead)::integer)", logger: logger)
         for try await name in rows.decode(String.self) { names.append(name) }
         return names
     }
@@ -198,14 +198,14 @@ public struct ReportRepository: Sendable {
     /// Drops raw monthly partitions older than `keepMonths` months (rollups keep their usage).
     public func dropRawPartitions(keepMonths: Int, logger: Logger) async throws -> [String] {
         var names: [String] = []
-        let rows = try await client.query("SELECT usage_drop_raw_partitions(\(keepMonths)::integer)", logger: logger)
+        let rows = try await client.collect("SELECT usage_drop_raw_partitions(\(keepMonths)::integer)", logger: logger)
         for try await name in rows.decode(String.self) { names.append(name) }
         return names
     }
 
     public func partitions(logger: Logger) async throws -> [LedgerPartition] {
         var result: [LedgerPartition] = []
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT partition, range_from, range_to, is_default, row_estimate, total_size
             FROM report.ledger_partitions ORDER BY is_default DESC, range_from
             """, logger: logger)

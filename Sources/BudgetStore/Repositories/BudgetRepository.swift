@@ -49,21 +49,21 @@ public struct BudgetRepository: Sendable {
     }
 
     public func find(_ id: UUID, logger: Logger) async throws -> Budget? {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.selectColumns + " WHERE id = $1 AND deleted_at IS NULL", binds: try Self.binds(id)), logger: logger)
+        let rows = try await client.collect(PostgresQuery(unsafeSQL: Self.selectColumns + " WHERE id = $1 AND deleted_at IS NULL", binds: try Self.binds(id)), logger: logger)
         for try await row in rows.decode(Row.self) { return Self.budget(row) }
         return nil
     }
 
     /// Budgets by name, `limit` at a time, after the cursor (the last name and id seen).
     public func list(after cursor: (String, UUID)?, limit: Int, logger: Logger) async throws -> [Budget] {
-        let rows: PostgresRowSequence
+        let rows: CollectedRows
         if let (name, id) = cursor {
-            rows = try await client.query("""
+            rows = try await client.collect("""
                 SELECT id, name, owner, description, timezone, active, created_at, updated_at FROM budgets
                 WHERE deleted_at IS NULL AND (name, id) > (\(name), \(id)) ORDER BY name, id LIMIT \(limit)
                 """, logger: logger)
         } else {
-            rows = try await client.query("""
+            rows = try await client.collect("""
                 SELECT id, name, owner, description, timezone, active, created_at, updated_at FROM budgets
                 WHERE deleted_at IS NULL ORDER BY name, id LIMIT \(limit)
                 """, logger: logger)

@@ -22,7 +22,7 @@ public struct IdempotencyRepository: Sendable {
     }
 
     public func claim(operation: String, key: String, hash: String, logger: Logger) async throws -> Claim {
-        let rows = try await client.query("SELECT idempotency_begin(\(operation), \(key), \(hash))::text", logger: logger)
+        let rows = try await client.collect("SELECT idempotency_begin(\(operation), \(key), \(hash))::text", logger: logger)
         for try await text in rows.decode(String?.self) {
             guard let text else { return .claimed }
             let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
@@ -41,10 +41,10 @@ public struct IdempotencyRepository: Sendable {
 
     public func finish(operation: String, key: String, status: Int, body: JSONValue, logger: Logger) async throws {
         let response = try String(decoding: JSONEncoder().encode(JSONValue.object(["status": .number(String(status)), "body": body])), as: UTF8.self)
-        try await client.query("SELECT idempotency_finish(\(operation), \(key), \(response)::jsonb)", logger: logger)
+        try await client.perform("SELECT idempotency_finish(\(operation), \(key), \(response)::jsonb)", logger: logger)
     }
 
     public func abandon(operation: String, key: String, logger: Logger) async throws {
-        try await client.query("DELETE FROM idempotency_keys WHERE operation = \(operation) AND key = \(key) AND response IS NULL", logger: logger)
+        try await client.perform("DELETE FROM idempotency_keys WHERE operation = \(operation) AND key = \(key) AND response IS NULL", logger: logger)
     }
 }

@@ -36,7 +36,7 @@ public struct LimitRepository: Sendable {
     public func create(budgetID: UUID, filter: ScopeFilter, period: Period, metric: Metric, amount: Decimal, policy: Policy, warnAt: Decimal,
                        thresholds: [Decimal]? = nil, by actor: String?, logger: Logger) async throws -> Limit {
         let thresholdTexts = thresholds?.map(\.plainText)
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             INSERT INTO limits (id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, thresholds, changed_by)
             SELECT gen_random_uuid(), 1, id, \(filter.component), \(filter.provider), \(filter.model), \(filter.taskType), \(filter.tier), \(filter.tag),
                    \(period.rawValue), \(metric.rawValue), \(amount), \(policy.rawValue), \(warnAt), \(thresholdTexts)::numeric[], \(actor)
@@ -49,7 +49,7 @@ public struct LimitRepository: Sendable {
 
     /// Current versions of a budget's limits, or every version with `history`.
     public func list(budgetID: UUID, history: Bool, logger: Logger) async throws -> [Limit] {
-        let rows = try await client.query(PostgresQuery(
+        let rows = try await client.collect(PostgresQuery(
             unsafeSQL: Self.selectColumns + " WHERE budget_id = $1 AND ($2 OR valid_to IS NULL) ORDER BY valid_from, id, version",
             binds: try BudgetRepository.binds(budgetID, history)
         ), logger: logger)
@@ -59,7 +59,7 @@ public struct LimitRepository: Sendable {
     }
 
     public func current(_ id: UUID, logger: Logger) async throws -> Limit? {
-        let rows = try await client.query(PostgresQuery(
+        let rows = try await client.collect(PostgresQuery(
             unsafeSQL: Self.selectColumns + " WHERE id = $1 AND valid_to IS NULL", binds: try BudgetRepository.binds(id)
         ), logger: logger)
         for try await row in rows.decode(Row.self) { return try Self.limit(from: row) }
@@ -93,7 +93,7 @@ public struct LimitRepository: Sendable {
 
     /// Closes the current version; the history stays. False when there is no current version.
     public func delete(_ id: UUID, by actor: String?, logger: Logger) async throws -> Bool {
-        let rows = try await client.query("UPDATE limits SET valid_to = now(), changed_by = \(actor) WHERE id = \(id) AND valid_to IS NULL RETURNING id", logger: logger)
+        let rows = try await client.collect("UPDATE limits SET valid_to = now(), changed_by = \(actor) WHERE id = \(id) AND valid_to IS NULL RETURNING id", logger: logger)
         for try await _ in rows { return true }
         return false
     }

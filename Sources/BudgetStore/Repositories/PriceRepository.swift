@@ -156,7 +156,7 @@ public struct PriceRepository: Sendable {
     }
 
     public func setAlias(provider: String, model: String, canonicalProvider: String, canonicalModel: String, note: String?, logger: Logger) async throws {
-        try await client.query("""
+        try await client.perform("""
             INSERT INTO model_aliases (provider, model, canonical_provider, canonical_model, note)
             VALUES (lower(btrim(\(provider))), lower(btrim(\(model))), lower(btrim(\(canonicalProvider))), lower(btrim(\(canonicalModel))), \(note))
             ON CONFLICT (provider, model) DO UPDATE SET canonical_provider = excluded.canonical_provider,
@@ -165,7 +165,7 @@ public struct PriceRepository: Sendable {
     }
 
     public func deleteAlias(provider: String, model: String, logger: Logger) async throws -> Bool {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             DELETE FROM model_aliases WHERE provider = lower(btrim(\(provider))) AND model = lower(btrim(\(model))) RETURNING 1
             """, logger: logger)
         for try await _ in rows { return true }
@@ -208,13 +208,13 @@ public struct PriceRepository: Sendable {
     }
 
     private func jsonText(_ query: PostgresQuery, logger: Logger) async throws -> String {
-        for try await text in try await client.query(query, logger: logger).decode(String.self) { return text }
+        for try await text in try await client.collect(query, logger: logger).decode(String.self) { return text }
         return "[]"
     }
 
     /// The current version of every model's price.
     public func current(logger: Logger) async throws -> [PriceRecord] {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
+        let rows = try await client.collect(PostgresQuery(unsafeSQL: Self.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
         var records: [PriceRecord] = []
         for try await row in rows.decode(Row.self) { records.append(Self.record(from: row)) }
         return records
@@ -222,7 +222,7 @@ public struct PriceRepository: Sendable {
 
     /// Every version of a model's price, newest first.
     public func history(provider: String, model: String, logger: Logger) async throws -> [PriceRecord] {
-        let rows = try await client.query(PostgresQuery(
+        let rows = try await client.collect(PostgresQuery(
             unsafeSQL: Self.selectColumns + " WHERE provider_key = lower(btrim($1)) AND model_key = lower(btrim($2)) ORDER BY effective_from DESC",
             binds: try BudgetRepository.binds(provider, model)
         ), logger: logger)

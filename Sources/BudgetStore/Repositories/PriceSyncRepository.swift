@@ -56,7 +56,7 @@ public struct PriceSyncRepository: Sendable {
     /// The admin's extra names (`model_aliases`).
     public func aliases(logger: Logger) async throws -> [AliasRow] {
         var rows: [AliasRow] = []
-        for try await (provider, model, canonicalProvider, canonicalModel, note) in try await client.query(
+        for try await (provider, model, canonicalProvider, canonicalModel, note) in try await client.collect(
             "SELECT provider, model, canonical_provider, canonical_model, note FROM model_aliases ORDER BY provider, model", logger: logger
         ).decode((String, String, String, String, String?).self) {
             rows.append(AliasRow(provider: provider, model: model, canonicalProvider: canonicalProvider, canonicalModel: canonicalModel, note: note))
@@ -73,7 +73,7 @@ public struct PriceSyncRepository: Sendable {
     /// What the last syncs left per source.
     public func sourceStates(logger: Logger) async throws -> [String: SourceState] {
         var result: [String: SourceState] = [:]
-        let rows = try await client.query("SELECT name, validators::text, last_success_at FROM price_sources", logger: logger)
+        let rows = try await client.collect("SELECT name, validators::text, last_success_at FROM price_sources", logger: logger)
         for try await (name, validators, lastSuccess) in rows.decode((String, String, Date?).self) {
             result[name] = SourceState(validators: validators, lastSuccessAt: lastSuccess)
         }
@@ -82,7 +82,7 @@ public struct PriceSyncRepository: Sendable {
 
     /// The observations the latest run stored for a document (reused when it answers 304), as JSON rows.
     public func lastObservations(documentURL: String, logger: Logger) async throws -> String {
-        let rows = try await client.query("""
+        let rows = try await client.collect("""
             SELECT coalesce(jsonb_agg(jsonb_build_object('source', source, 'format', format, 'raw_provider', raw_provider,
                                                          'raw_model', raw_model, 'prices', prices, 'raw_entry', raw_entry)), '[]')::text
             FROM price_observations
@@ -202,7 +202,7 @@ public struct PriceSyncRepository: Sendable {
 
     /// Raises the alert for a failed sync run (all sources failed, or the run itself failed).
     public func recordFailure(_ message: String, logger: Logger) async throws {
-        try await client.query("""
+        try await client.perform("""
             SELECT record_budget_event('price_sync_failed', NULL, NULL, format('price_sync_failed:%s', date_trunc('hour', now())),
                                        jsonb_build_object('error', \(message)::text))
             """, logger: logger)
