@@ -106,4 +106,65 @@ struct MigrationRunnerTests {
         #expect(migrations.map(\.version) == Array(1...migrations.count))
         #expect(migrations.first?.name == "budgets")
     }
+
+    /// What has shipped must not change: a deployed database refuses a migration whose text
+    /// differs from the one it applied. A new migration gets its line here when it first ships.
+    static let shipped: [Int: String] = [
+        1: "0194d5455eac1c76667e306368815f98fcad207edd4f68fcb05339491ae6f32f",
+        2: "5b8f2a9a12bdc900ee017fae8e998b6687730f1892715751eec146179054acd9",
+        3: "94b7c7ae469184d62a5b59029c2615b43a709fd3ae03734937d210749f5ac637",
+        4: "5450ad7bcebaabc007d0ad2196369dc65026c73acb939e3088d46d06416e6775",
+        5: "b1289344f29ad2c10fd8bafa3e1a30ab358b71515b327f17513c17dbd072ae7d",
+        6: "bc3b30d0737778a1b0b349d2ee789f806220704eb43ad183311a0e2f33cec9f4",
+        7: "c48f0873992e2769f0bce8a833ebc52068db66cc480feb7082873072308a543c",
+        8: "f3c250846ef9df28a2522e7ca4c62d6945d5919783111117c9bbad771c10da7a",
+        9: "8be431bf2b055fbd16255bcefe839920094f131cf2db51bfecbe41aeb3aae221",
+        10: "e06547fc40fef03c7a3f08a745270a0702e3fd6b519fc7e26f9952590e95928e",
+        11: "7bb7753ce17c7edc90d44a6b4d36d06e38a399442376f8a3bf1064f2157c0445",
+        12: "4c5560d1dffee2b6a2f57d093d3d9be4361fd60d3950b7e781cf381ab28e9288",
+        13: "265448df5999c9fe6b2e7f62ffc43a71df4ea83e3fed1d201e96f12d1a25c422",
+        14: "4a9e567689c0a18f7299306bf69112c5bd95950b51be697ea489b9c31c7c79fe",
+        15: "7f3aea21adabc78aaa200701e090cb9a27867c265f299b8e892f2b13962f8755",
+        16: "0877b4a0895ac048e30d5b2588256986b1e0c00d39141fc8572ff0ed2984e5cd",
+        17: "6a200b8cb56b6b585365606cb09471292eea3166ddda6ff2439aa1487877a861",
+        18: "cc97b7bd8531e462560f50df6d1b9d193c13ef3b0b86b0e3c6e1078ef62e76cd",
+        19: "8cc97495a725f118e29ddfe2a572372cf7c2f7498b5dacbbf5c89a36c1b1ae5b",
+    ]
+
+    @Test func shippedMigrationsAreUnchanged() async throws {
+        let migrations = try TestDatabaseServer.migrations()
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let checksums = try await withClient(endpoint) { client in
+            var checksums: [Int: String] = [:]
+            for migration in migrations {
+                let rows = try await client.query("SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex')", logger: logger)
+                for try await checksum in rows.decode(String.self) { checksums[migration.version] = checksum }
+            }
+            return checksums
+        }
+        for (version, checksum) in Self.shipped.sorted(by: { $0.key < $1.key }) {
+            #expect(checksums[version] == checksum, "migration \(version) was edited after it shipped: add a new migration instead")
+        }
+    }
+
+    /// 0018 shipped with two texts; a database that applied the second one still starts, and any
+    /// other text is still refused.
+    @Test func theSecondShippedTextOf0018IsAcceptedAndNoOther() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let migrations = try TestDatabaseServer.migrations()
+        _ = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
+        try await withClient(endpoint) { client in
+            _ = try await client.query("UPDATE schema_migrations SET checksum = '1d81164d7181ca9ac9c241fe8d52ebc5885932a02bcc7605dd12ba638b975919' WHERE version = 18", logger: logger)
+        }
+        let again = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
+        #expect(again.applied.isEmpty)
+
+        try await withClient(endpoint) { client in
+            _ = try await client.query("UPDATE schema_migrations SET checksum = 'something else' WHERE version = 18", logger: logger)
+        }
+        let error = await #expect(throws: MigrationError.self) {
+            try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
+        }
+        #expect(error?.code == .checksumMismatch)
+    }
 }

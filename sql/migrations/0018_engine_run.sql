@@ -55,7 +55,7 @@ DECLARE
     a_expired    boolean[] := '{}';
     a_hash       text[] := '{}';
     a_result     jsonb[] := '{}';
-    a_reserved   jsonb[] := '{}';      -- [{"limit_id","window_key","reserved"}]: its shares (freed if it is active)
+    a_reserved   jsonb[] := '{}';      -- [{"limit_id","window_key","reserved"}] of an active allocation
     -- What the batch writes.
     w_allocations jsonb[] := '{}';
     w_shares      jsonb[] := '{}';
@@ -109,8 +109,8 @@ BEGIN
         END LOOP;
         FOR v_id, v_call IN
             SELECT aw.allocation_id, jsonb_agg(jsonb_build_object('limit_id', aw.limit_id, 'window_key', aw.window_key, 'reserved', aw.reserved))
-            FROM allocation_windows aw
-            WHERE aw.allocation_id = ANY (v_commits)   -- freed below only for an allocation still active
+            FROM allocation_windows aw JOIN allocations a ON a.id = aw.allocation_id
+            WHERE aw.allocation_id = ANY (v_commits) AND a.status = 'active'
             GROUP BY aw.allocation_id
         LOOP
             a_reserved[array_position(a_ids, v_id)] := v_call;

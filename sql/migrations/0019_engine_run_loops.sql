@@ -5,9 +5,11 @@
 -- about forty executor start-ups and shut-downs per batch of sixteen calls, in the one backend
 -- every batch of a hot window waits for (pg_stat_statements and a profile of a 32-client run).
 -- An index loop over the array (`v_windows->n`) is evaluated as a simple expression instead.
--- Nothing else changes: the same locks in the same order, the same decisions, writes and
--- answers; the equivalence test against budget_allocate and budget_commit (BudgetStoreTests)
--- runs against this definition.
+-- One more change: the commits' shares are read without joining `allocations` again (their
+-- rows are already locked and their status read; shares are freed only for an allocation still
+-- active). Otherwise nothing changes: the same locks in the same order, the same decisions,
+-- writes and answers; the equivalence test against budget_allocate and budget_commit
+-- (BudgetStoreTests) runs against this definition.
 CREATE OR REPLACE FUNCTION budget_engine_run(p_calls jsonb) RETURNS jsonb[] LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
