@@ -24,23 +24,12 @@ struct BenchCommandTests {
     func withServer(_ body: (String, DatabaseEndpoint) async throws -> Void) async throws {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
         let port = try serve.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
-        process.arguments = ["serve"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["BUDGET_DATABASE_URL"] = database.url
-        environment["BUDGET_PORT"] = String(port)
-        environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
-        environment["BUDGET_LOG_LEVEL"] = "warning"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { process.terminate() }
-        try await serve.waitUntilReady(ServeProcessTests.Server(process: process, port: port))
+        let server = try serve.start(port: port, settings: ["BUDGET_DATABASE_URL": database.url, "BUDGET_LOG_LEVEL": "warning"])
+        defer { server.process.terminate() }
+        try await serve.waitUntilReady(server)
         try await body("http://127.0.0.1:\(port)", database)
-        process.terminate()
-        try await serve.waitForExit(process)
+        server.process.terminate()
+        try await serve.waitForExit(server.process)
     }
 
     func bench(_ arguments: [String], url: String, database: DatabaseEndpoint) async throws -> Report {

@@ -44,15 +44,19 @@ struct ServeProcessTests {
     }
 
     func start(dataDirectory: String, port: Int) throws -> Server {
+        try start(port: port, settings: ["BUDGET_DATA_DIR": dataDirectory, "BUDGET_LOG_FORMAT": "json"], removing: ["BUDGET_DATABASE_URL"])
+    }
+
+    /// `budget serve` on `port` with these settings over the test run's environment.
+    func start(port: Int, settings: [String: String], removing: [String] = []) throws -> Server {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Self.executable, "the budget executable was not built"))
         process.arguments = ["serve"]
         var environment = ProcessInfo.processInfo.environment
-        environment["BUDGET_DATA_DIR"] = dataDirectory
         environment["BUDGET_PORT"] = String(port)
         environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
-        environment["BUDGET_LOG_FORMAT"] = "json"
-        environment.removeValue(forKey: "BUDGET_DATABASE_URL")
+        environment.merge(settings) { _, given in given }
+        for name in removing { environment.removeValue(forKey: name) }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -1,5 +1,5 @@
 // Group commit of the hot path: allocate and commit calls go to the database as one
-// `budget_engine_run` call (sql/migrations/0018_engine_run.sql): a lone call as a batch of one,
+// `budget_engine_run` call (sql/migrations/0018_engine_run.sql, its loops as in 0019): a lone call as a batch of one,
 // calls that arrive while earlier ones are in flight together as the next batch (one transaction,
 // one WAL flush, one round trip, and a handful of statements whatever the number of calls).
 // The task that sends a batch (the leader) runs on the executor it is given: `budget serve` gives
