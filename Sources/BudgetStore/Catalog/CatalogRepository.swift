@@ -64,6 +64,9 @@ public final class CatalogCache: Sendable {
     private struct State {
         var catalog: LimitCatalog?
         var loading: Task<LimitCatalog, any Error>?
+        /// Bumped by `invalidate`: a load begun before it may have read the old catalog, so what
+        /// it brings is neither kept nor shared with callers who come after.
+        var epoch: UInt64 = 0
     }
 
     private let repository: CatalogRepository
@@ -94,13 +97,20 @@ public final class CatalogCache: Sendable {
     private func sharedLoad() -> Task<LimitCatalog, any Error> {
         state.withLock { state in
             if let loading = state.loading { return loading }
+            let epoch = state.epoch
             let task = Task {
                 do {
                     let fresh = try await self.repository.load(logger: self.logger)
-                    self.state.withLock { $0.catalog = fresh; $0.loading = nil }
+                    self.state.withLock { state in
+                        guard state.epoch == epoch else { return }
+                        state.catalog = fresh
+                        state.loading = nil
+                    }
                     return fresh
                 } catch {
-                    self.state.withLock { $0.loading = nil }
+                    self.state.withLock { state in
+                        if state.epoch == epoch { state.loading = nil }
+                    }
                     throw error
                 }
             }
@@ -121,6 +131,10 @@ public final class CatalogCache: Sendable {
 
     /// Called after this instance changed the catalog itself.
     public func invalidate() {
-        state.withLock { $0.catalog = nil }
+        state.withLock { state in
+            state.catalog = nil
+            state.loading = nil
+            state.epoch &+= 1
+        }
     }
 }
