@@ -153,6 +153,63 @@ struct EngineRunTests {
     }
 }
 
+extension EngineRunTests {
+    /// A connection plans the batch function's statements once, on its first batch, and keeps
+    /// the plans; on a new database that is while `allocations` is empty and never analysed. A
+    /// plan chosen for that (a sequential scan joined by hash) would read the whole table on every
+    /// later batch. The function's planner settings (0020) keep every lookup on an index.
+    @Test func aBatchLooksItsAllocationsUpByKeyEvenWhenPlannedOnEmptyTables() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()   // autovacuum is off in the test cluster: never analysed
+        try await withClient(endpoint, maximumConnections: 1) { client in   // one connection: the plans of the first batch stay
+            let budget = try await BudgetRepository(client: client).create(name: "plans", owner: nil, description: nil, timeZone: "UTC",
+                                                                           active: true, logger: logger)
+            _ = try await LimitRepository(client: client).create(budgetID: budget.id, filter: ScopeFilter(component: "eq"), period: .daily,
+                                                                 metric: .costUSD, amount: 1000, policy: .enforce, warnAt: 0.8, by: nil,
+                                                                 logger: logger)
+            let engine = BudgetEngine(client: client, logger: logger)
+            func allocate() async throws -> UUID {
+                let outcome = try await engine.allocate(.init(scope: scope, estimate: Estimate(costUSD: 0.01), ttlSeconds: 600, priority: .normal,
+                                                              requestID: nil, metadata: .object([:])),
+                                                        idempotencyKey: nil, requestHash: UUID().uuidString, logger: logger)
+                guard case .granted(let row, _, _) = outcome else { throw StoreError(.corrupt, "set-up allocation refused") }
+                return row.id
+            }
+            func usage() -> BudgetEngine.CommitInput {
+                .init(usage: TokenUsage(input: 10), provider: nil, model: nil, costUSD: 0.01, occurredAt: nil, requestID: nil, metadata: .object([:]))
+            }
+            // The first allocate and commit plan the function's statements on the (nearly) empty tables.
+            _ = try await engine.commit(allocationID: try await allocate(), usage(), idempotencyKey: nil, requestHash: "first", logger: logger)
+
+            try await client.query("""
+                INSERT INTO allocations (id, status, priority, tags, expires_at, finished_at)
+                SELECT gen_random_uuid(), 'committed', 'normal', '{}', now(), now() FROM generate_series(1, 3000)
+                """, logger: logger)
+            let active = try await allocate()
+
+            let catalog = try await engine.catalog.current()
+            let record = engine.ledgerRecord(for: .init(occurredAt: nil, scope: scope, usage: TokenUsage(input: 10), costUSD: 0.01, requestID: nil,
+                                                        metadata: .object([:])),
+                                             allocationID: active, catalog: catalog, now: Date())
+            let payload = EngineCall.batch([EngineCall(operation: .commit(allocationID: active, record: try EngineJSON.encode(record)),
+                                                       generation: catalog.generation, idempotencyKey: nil, requestHash: "second")])
+            let scans = try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                for try await _ in try await connection.query("SELECT budget_engine_run(\(payload)::jsonb)", logger: logger) {}
+                var scans: [String] = []
+                for try await (table, count) in try await connection.query("""
+                    SELECT relname::text, seq_scan FROM pg_stat_xact_user_tables
+                    WHERE relname IN ('allocations', 'allocation_windows', 'limit_windows') AND seq_scan > 0 ORDER BY relname
+                    """, logger: logger).decode((String, Int64).self) {
+                    scans.append("\(table): \(count)")
+                }
+                try await connection.query("ROLLBACK", logger: logger)
+                return scans
+            }
+            #expect(scans.isEmpty, "sequential scans in one commit batch: \(scans)")
+        }
+    }
+}
+
 /// A call of the scenario with what was sent, to complete its answer with.
 enum Sent {
     case allocate(EngineCall, AllocationRow, [WindowSpec])
