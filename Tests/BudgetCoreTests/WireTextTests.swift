@@ -66,4 +66,27 @@ struct WireTextTests {
         #expect(InstantFormat.string(instant) == "2026-11-18T11:06:40.125Z")
         #expect(InstantFormat.parse(InstantFormat.string(instant)) == instant)
     }
+
+    @Test func aUUIDsTextIsFoundationsInEitherCase() throws {
+        var ids = [UUID(uuidString: "00000000-0000-0000-0000-000000000000")!, UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!,
+                   UUID(uuidString: "0123abcd-4567-89ef-0a1b-2c3d4e5f6789")!]
+        for _ in 0..<200 { ids.append(UUID()) }
+        for id in ids {
+            #expect(id.uppercasedText == id.uuidString)
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(uuidString: id.lowercasedText) == id)
+        }
+    }
+
+    @Test func randomUUIDsAreVersionFourWithTheRFCVariantAndDistinct() {
+        var seen = Set<UUID>()
+        for _ in 0..<10_000 {
+            let id = UUID.secureRandom()
+            let text = id.lowercasedText
+            #expect(Array(text)[14] == "4", "version nibble of \(text)")
+            #expect("89ab".contains(Array(text)[19]), "variant nibble of \(text)")
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+    }
 }

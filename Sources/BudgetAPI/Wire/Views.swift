@@ -8,7 +8,7 @@ extension JSONValue {
     static func money(_ value: Decimal?) -> JSONValue { value.map { .string($0.plainText) } ?? .null }
     static func integer(_ value: Int64) -> JSONValue { .number(String(value)) }
     static func instant(_ value: Date?) -> JSONValue { value.map { .string(InstantFormat.string($0)) } ?? .null }
-    static func id(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
+    static func id(_ value: UUID?) -> JSONValue { value.map { .string($0.lowercasedText) } ?? .null }
 }
 
 enum Views {

@@ -32,7 +32,7 @@ struct JSONMembers {
         guard let value else { return }
         key(name)
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value.uuidString.utf8)
+        bytes.append(contentsOf: value.uppercasedText.utf8)
         bytes.append(UInt8(ascii: "\""))
     }
 

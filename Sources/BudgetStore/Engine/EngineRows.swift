@@ -46,7 +46,7 @@ public struct WindowSpec: Codable, Sendable, Hashable {
     /// by its bytes (the order of its hex text), a key by its UTF-8 bytes. budget_allocate reports
     /// an allocation's limits in this order, and budget_engine_run in the order it is given them.
     static func inLockOrder(_ a: WindowSpec, _ b: WindowSpec) -> Bool {
-        let left = a.limitID.uuidString, right = b.limitID.uuidString
+        let left = a.limitID.uppercasedText, right = b.limitID.uppercasedText
         if left != right { return left.utf8.lexicographicallyPrecedes(right.utf8) }
         return a.windowKey.utf8.lexicographicallyPrecedes(b.windowKey.utf8)
     }

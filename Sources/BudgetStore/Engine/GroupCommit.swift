@@ -39,7 +39,7 @@ struct EngineCall: Sendable {
         case .allocate(let allocation, let windows):
             text += #"{"op":"allocate","allocation":"# + allocation + #","windows":"# + windows
         case .commit(let allocationID, let record):
-            text += #"{"op":"commit","allocation_id":""# + allocationID.uuidString.lowercased() + #"","record":"# + record
+            text += #"{"op":"commit","allocation_id":""# + allocationID.lowercasedText + #"","record":"# + record
         }
         text += #","generation":"# + String(generation) + #","request_hash":"# + JSONText.quoted(requestHash)
         text += #","idempotency_key":"# + (idempotencyKey.map(JSONText.quoted) ?? "null") + "}"
