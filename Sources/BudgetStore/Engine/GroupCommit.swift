@@ -196,16 +196,35 @@ final class GroupCommitter: Sendable {
     }
 
     private func together(_ payload: String, count: Int, logger: Logger) async throws -> [String] {
-        try await client.withRows("""
-            SELECT t.e::text FROM unnest(budget_engine_run(\(payload)::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n
-            """, logger: logger) { rows in
+        try await client.withConnection { connection in
             var answers: [String] = []
             answers.reserveCapacity(count)
-            for try await text in rows.decode(String.self) { answers.append(text) }
+            for try await text in try await connection.execute(EngineRunStatement(payload: payload), logger: logger) { answers.append(text) }
             guard answers.count == count else {
                 throw StoreError(.corrupt, "the engine batch answered \(answers.count) of \(count) calls")
             }
             return answers
         }
+    }
+}
+
+/// The batch call as a named prepared statement: each connection parses and plans it once, not
+/// once per batch, in the backend every batch on a hot window waits for.
+struct EngineRunStatement: PostgresPreparedStatement {
+    static let name = "budget_engine_run_batch"
+    static let sql = "SELECT t.e::text FROM unnest(budget_engine_run($1::jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY t.n"
+    typealias Row = String
+
+    /// The calls as a JSON array (`EngineCall.batch`).
+    var payload: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(payload)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> String {
+        try row.decode(String.self)
     }
 }
