@@ -129,6 +129,7 @@ struct MigrationRunnerTests {
         17: "6a200b8cb56b6b585365606cb09471292eea3166ddda6ff2439aa1487877a861",
         18: "cc97b7bd8531e462560f50df6d1b9d193c13ef3b0b86b0e3c6e1078ef62e76cd",
         19: "8cc97495a725f118e29ddfe2a572372cf7c2f7498b5dacbbf5c89a36c1b1ae5b",
+        20: "15df7c29be8b7b9a549014e62b62ae97f85a13451aae7f77acd88da593411133",
     ]
 
     @Test func shippedMigrationsAreUnchanged() async throws {
