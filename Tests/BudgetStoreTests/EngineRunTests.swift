@@ -210,6 +210,73 @@ extension EngineRunTests {
     }
 }
 
+extension EngineRunTests {
+    /// A window created when a call first touches it (a new session, task or hour) reads its
+    /// spend from the ledger. That read goes through the ledger's indexes, not over every row:
+    /// it runs inside the batch that holds every caller's window locks.
+    @Test func aNewWindowReadsItsSpendThroughTheLedgersIndexes() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint, maximumConnections: 1) { client in
+            let budget = try await BudgetRepository(client: client).create(name: "backfill", owner: nil, description: nil, timeZone: "UTC",
+                                                                           active: true, logger: logger)
+            let limits = LimitRepository(client: client)
+            func limit(_ period: Period) async throws -> UUID {
+                try await limits.create(budgetID: budget.id, filter: ScopeFilter(component: "eq"), period: period, metric: .costUSD, amount: 1000,
+                                        policy: .enforce, warnAt: 0.8, by: nil, logger: logger).id
+            }
+            let session = try await limit(.perSession), task = try await limit(.perTask), hourly = try await limit(.hourly)
+            // 50,000 rows over 20 days, 5,000 sessions and tasks, a tenth of them another component's.
+            try await client.query("""
+                INSERT INTO usage_records (id, occurred_at, component, session_id, task_id, cost_usd, pricing_status)
+                SELECT gen_random_uuid(), now() - (i % 480) * interval '1 hour' - interval '1 minute',
+                       CASE WHEN i % 10 = 0 THEN 'other' ELSE 'eq' END, 's-' || (i % 5000), 't-' || (i % 5000),
+                       (i % 7) * 0.001, 'caller_priced'
+                FROM generate_series(1, 50000) i
+                """, logger: logger)
+            try await client.query("ANALYZE usage_records", logger: logger)
+
+            let cases: [(limit: UUID, key: String, expected: String)] = [
+                (session, "session:s-17", "SELECT sum(cost_usd) FROM usage_records WHERE session_id = 's-17' AND component = 'eq'"),
+                (task, "task:t-23", "SELECT sum(cost_usd) FROM usage_records WHERE task_id = 't-23' AND component = 'eq'"),
+                (hourly, "hour", """
+                    SELECT sum(cost_usd) FROM usage_records
+                    WHERE occurred_at >= date_trunc('hour', now()) - interval '3 hours' AND occurred_at < date_trunc('hour', now()) - interval '2 hours'
+                      AND component = 'eq'
+                    """),
+            ]
+            for (limitID, key, expected) in cases {
+                let (spent, wanted, rowsScanned) = try await client.withConnection { connection in
+                    // Rows read by sequential scans of the ledger so far in this session (pending
+                    // statistics add up until they are flushed): read before and after the call.
+                    func scanned() async throws -> Int {
+                        var total = -1
+                        for try await count in try await connection.query("""
+                            SELECT coalesce(sum(seq_tup_read), 0)::integer FROM pg_stat_xact_user_tables WHERE relname LIKE 'usage_records%'
+                            """, logger: logger).decode(Int.self) { total = count }
+                        return total
+                    }
+                    try await connection.query("BEGIN", logger: logger)
+                    let before = try await scanned()
+                    var spent = "", wanted = ""
+                    for try await value in try await connection.query("""
+                        SELECT limit_window_backfill(\(limitID), \(key), date_trunc('hour', now()) - interval '3 hours',
+                                                     date_trunc('hour', now()) - interval '2 hours')::text
+                        """, logger: logger).decode(String.self) { spent = value }
+                    let after = try await scanned()
+                    for try await value in try await connection.query(PostgresQuery(unsafeSQL: "SELECT (" + expected + ")::text"), logger: logger).decode(String?.self) {
+                        wanted = value ?? "0"
+                    }
+                    try await connection.query("ROLLBACK", logger: logger)
+                    return (spent, wanted, after - before)
+                }
+                #expect(spent == wanted, "\(key): \(spent) ≠ \(wanted)")
+                #expect(wanted != "0", "\(key): the scenario has spend to find")
+                #expect(rowsScanned == 0, "\(key): \(rowsScanned) ledger rows read by sequential scans")
+            }
+        }
+    }
+}
+
 /// A call of the scenario with what was sent, to complete its answer with.
 enum Sent {
     case allocate(EngineCall, AllocationRow, [WindowSpec])
