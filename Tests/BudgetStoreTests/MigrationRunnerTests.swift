@@ -130,7 +130,7 @@ struct MigrationRunnerTests {
         18: "cc97b7bd8531e462560f50df6d1b9d193c13ef3b0b86b0e3c6e1078ef62e76cd",
         19: "8cc97495a725f118e29ddfe2a572372cf7c2f7498b5dacbbf5c89a36c1b1ae5b",
         20: "15df7c29be8b7b9a549014e62b62ae97f85a13451aae7f77acd88da593411133",
-        21: "c7af46ee112573eca3a024623dfbc8f0f8e65797f8980c4ca133cf8770991579",
+        21: "9db43b75848ede5fcbf6ab970cca9c478c3e8544795d3a6cf94b7ed23ce393ad",
     ]
 
     @Test func shippedMigrationsAreUnchanged() async throws {
