@@ -162,6 +162,34 @@ struct GroupCommitTests {
             #expect(committer.statistics.fallbacks == 1)
         }
     }
+
+    /// One keyed call would send its whole batch the per-call way; it goes apart, and the others
+    /// still go set-based (their compact answers say which way they went).
+    @Test func aKeyedCallGoesApartAndTheOthersStaySetBased() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            try await makeLimit(client, amount: 100)
+            let engine = BudgetEngine(client: client, logger: logger)
+            guard case .granted(let first, let limits, _) = try await allocate(engine, cost: 0.5) else { Issue.record("refused"); return }
+            let generation = try await engine.catalog.current().generation
+            let committer = engine.repository.committer
+            func allocation(key: String? = nil) throws -> EngineCall {
+                let id = UUID()
+                return EngineCall(operation: .allocate(allocation: try EngineJSON.encode(first.withID(id)), windows: try EngineJSON.encode(limits)),
+                                  generation: generation, idempotencyKey: key, requestHash: "h-\(id)")
+            }
+            let calls = [try allocation(), try allocation(key: "retry-1"), try allocation(), try allocation()]
+            let answers = try await committer.sendTogether(calls, logger: logger).map { try $0.get() }
+            #expect(answers.count == 4)
+            for index in [0, 2, 3] {
+                #expect(answers[index].hasPrefix(#""granted|"#), "set-based answer expected: \(answers[index])")
+            }
+            #expect(answers[1].hasPrefix("{"), "the per-call answer expected: \(answers[1])")
+            #expect(committer.statistics.keyedApart == 1)
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "5")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM idempotency_keys") == "1")
+        }
+    }
 }
 
 extension AllocationRow {
