@@ -42,6 +42,7 @@ struct LoadGenerator: Sendable {
             samples = try await callers(group: group, host: host, port: port, requests: requests)
             try await group.shutdownGracefully()
         } catch {
+            // The run's own failure is the one to report; the threads go with the process anyway.
             try? await group.shutdownGracefully()
             throw error
         }
