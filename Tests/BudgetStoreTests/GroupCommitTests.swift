@@ -29,6 +29,31 @@ struct GroupCommitTests {
                                   idempotencyKey: nil, requestHash: UUID().uuidString, logger: logger)
     }
 
+    /// An engine on a fresh limit of $100 with one allocation granted through it, and allocate
+    /// calls shaped like that allocation (each with its own id) to hand to `sendTogether`.
+    struct BatchScene {
+        let engine: BudgetEngine
+        let first: AllocationRow
+        let windows: [WindowSpec]
+        let generation: Int64
+
+        var committer: GroupCommitter { engine.repository.committer }
+
+        func allocation(_ id: UUID = UUID(), key: String? = nil) throws -> EngineCall {
+            EngineCall(operation: .allocate(allocation: try EngineJSON.encode(first.withID(id)), windows: try EngineJSON.encode(windows)),
+                       generation: generation, idempotencyKey: key, requestHash: "h-\(id)")
+        }
+    }
+
+    func batchScene(_ client: PostgresClient) async throws -> BatchScene {
+        try await makeLimit(client, amount: 100)
+        let engine = BudgetEngine(client: client, logger: logger)
+        guard case .granted(let first, let windows, _) = try await allocate(engine, cost: 0.5) else {
+            throw StoreError(.corrupt, "set-up allocation refused")
+        }
+        return BatchScene(engine: engine, first: first, windows: windows, generation: try await engine.catalog.current().generation)
+    }
+
     /// Holds every limit window row locked (as a slow writer would) while `body` queues calls behind it.
     func whileWindowsAreLocked<T: Sendable>(_ client: PostgresClient, release after: Duration,
                                             _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -124,20 +149,12 @@ struct GroupCommitTests {
     @Test func aCallThatFailsInABatchFailsAloneAndTheOthersStillLand() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in
-            try await makeLimit(client, amount: 100)
-            let engine = BudgetEngine(client: client, logger: logger)
-            guard case .granted(let first, let limits, _) = try await allocate(engine, cost: 0.5) else { Issue.record("refused"); return }
-            let generation = try await engine.catalog.current().generation
-            let committer = engine.repository.committer
+            let scene = try await batchScene(client)
+            let committer = scene.committer
             // A record whose id is not a UUID: its INSERT fails, and with it the batch it is in.
-            let broken = EngineCall(operation: .commit(allocationID: first.id, record: #"{"id":"not-a-uuid","occurred_at":"2026-11-22T10:00:00Z"}"#),
-                                    generation: generation, idempotencyKey: nil, requestHash: "broken")
-            func allocation(_ id: UUID) throws -> EngineCall {
-                EngineCall(operation: .allocate(allocation: try EngineJSON.encode(first.withID(id)), windows: try EngineJSON.encode(limits)),
-                           generation: generation, idempotencyKey: nil, requestHash: "good-\(id)")
-            }
-            let ids = (0..<7).map { _ in UUID() }
-            var calls = try ids.map(allocation)
+            let broken = EngineCall(operation: .commit(allocationID: scene.first.id, record: #"{"id":"not-a-uuid","occurred_at":"2026-11-22T10:00:00Z"}"#),
+                                    generation: scene.generation, idempotencyKey: nil, requestHash: "broken")
+            var calls = try (0..<7).map { _ in try scene.allocation() }
             calls.insert(broken, at: 4)
             let results: [(String, Bool)] = await committer.sendTogether(calls, logger: logger).map { result in
                 switch result {
@@ -154,7 +171,7 @@ struct GroupCommitTests {
 
             // A batch that goes through answers each call in its place.
             let more = (0..<3).map { _ in UUID() }
-            let answers = await committer.sendTogether(try more.map(allocation), logger: logger)
+            let answers = await committer.sendTogether(try more.map { try scene.allocation($0) }, logger: logger)
             for answer in answers {
                 #expect(try answer.get().hasPrefix(#""granted|"#))
             }
@@ -168,17 +185,9 @@ struct GroupCommitTests {
     @Test func aKeyedCallGoesApartAndTheOthersStaySetBased() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in
-            try await makeLimit(client, amount: 100)
-            let engine = BudgetEngine(client: client, logger: logger)
-            guard case .granted(let first, let limits, _) = try await allocate(engine, cost: 0.5) else { Issue.record("refused"); return }
-            let generation = try await engine.catalog.current().generation
-            let committer = engine.repository.committer
-            func allocation(key: String? = nil) throws -> EngineCall {
-                let id = UUID()
-                return EngineCall(operation: .allocate(allocation: try EngineJSON.encode(first.withID(id)), windows: try EngineJSON.encode(limits)),
-                                  generation: generation, idempotencyKey: key, requestHash: "h-\(id)")
-            }
-            let calls = [try allocation(), try allocation(key: "retry-1"), try allocation(), try allocation()]
+            let scene = try await batchScene(client)
+            let committer = scene.committer
+            let calls = [try scene.allocation(), try scene.allocation(key: "retry-1"), try scene.allocation(), try scene.allocation()]
             let answers = try await committer.sendTogether(calls, logger: logger).map { try $0.get() }
             #expect(answers.count == 4)
             for index in [0, 2, 3] {

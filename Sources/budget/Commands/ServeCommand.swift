@@ -56,7 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await group.run()
             } catch {
-                try await databaseLoop.shutdownGracefully()
+                // The service group's failure is what stopped the server and what to report.
+                do {
+                    try await databaseLoop.shutdownGracefully()
+                } catch let shutdown {
+                    logger.warning("the database event loop did not shut down", metadata: ["error": "\(String(reflecting: shutdown))"])
+                }
                 throw error
             }
             try await databaseLoop.shutdownGracefully()
