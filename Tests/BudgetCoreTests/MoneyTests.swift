@@ -85,6 +85,53 @@ struct MoneyTests {
         }
     }
 
+    @Suite("The quick ways of Decimal(exactly:) and plainText give what Foundation's parser and writer give")
+    struct QuickWays {
+        /// Plain decimal text: a sign or not, leading zeros or not, up to 25 integer and 45 fraction digits.
+        static func randomText(using generator: inout some RandomNumberGenerator) -> String {
+            func digits(_ count: Int) -> String { String((0..<count).map { _ in "0123456789".randomElement(using: &generator)! }) }
+            var text = Bool.random(using: &generator) ? "-" : ""
+            text += Int.random(in: 0...3, using: &generator) == 0 ? "0" : digits(Int.random(in: 1...25, using: &generator))
+            if Bool.random(using: &generator) {
+                text += "." + String(repeating: "0", count: Int.random(in: 0...6, using: &generator)) + digits(Int.random(in: 1...45, using: &generator))
+            }
+            return text
+        }
+
+        @Test func parsingPlainTextAgreesWithFoundation() {
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<20_000 {
+                let text = Self.randomText(using: &generator)
+                let quick = Decimal(exactly: text)
+                let general = Decimal.parsedByFoundation(text)
+                #expect(quick == general, "\(text)")
+                #expect(quick.map(\.foundationPlainText) == general.map(\.foundationPlainText), "\(text)")
+            }
+        }
+
+        @Test func writingAgreesWithFoundationForParsedValuesAndTheirSumsDifferencesAndProducts() {
+            var generator = SystemRandomNumberGenerator()
+            var checked = 0
+            for _ in 0..<10_000 {
+                guard let a = Decimal(exactly: Self.randomText(using: &generator)),
+                      let b = Decimal(exactly: Self.randomText(using: &generator)) else { continue }
+                for value in [a, b, a + b, a - b, a * b, b - b] {
+                    #expect(value.plainText == value.foundationPlainText, "\(value.foundationPlainText)")
+                    checked += 1
+                }
+            }
+            #expect(checked > 10_000)
+        }
+
+        @Test(arguments: ["0", "0.000", "-0", "-0.0", "1.50", "100", "0012.3400", "18446744073709551615", "18446744073709551616",
+                          "9999999999999999999", "-9999999999999999999.5", "0.00000000000000000000000000000000000001", "+5", "1.", ".5"])
+        func edgeTextsAgreeWithFoundation(text: String) {
+            let quick = Decimal(exactly: text)
+            #expect(quick == Decimal.parsedByFoundation(text))
+            #expect(quick?.plainText == Decimal.parsedByFoundation(text)?.foundationPlainText)
+        }
+    }
+
     @Suite("isWhole is true exactly for values without a fractional part")
     struct Whole {
         @Test(arguments: [(exact(0, e: 0), true), (exact(-3, e: 0), true), (exact(1, e: 3), true), (exact(2000, e: -3), true),

@@ -67,6 +67,21 @@ struct WireTextTests {
         #expect(InstantFormat.parse(InstantFormat.string(instant)) == instant)
     }
 
+    @Test func writesTheCalendarsFieldsForAnyInstantFrom1938To2286() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let seconds = Int.random(in: -1_000_000_000...10_000_000_000, using: &generator)
+            let millis = Int.random(in: 0...999, using: &generator)
+            let instant = Date(timeIntervalSince1970: Double(seconds) + Double(millis) / 1000)
+            let fields = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(seconds)))
+            let whole = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", fields.year!, fields.month!, fields.day!, fields.hour!, fields.minute!, fields.second!)
+            #expect(InstantFormat.seconds(Date(timeIntervalSince1970: Double(seconds))) == whole + "Z")
+            #expect(InstantFormat.string(instant) == whole + String(format: ".%03dZ", millis))
+        }
+    }
+
     @Test func aUUIDsTextIsFoundationsInEitherCase() throws {
         var ids = [UUID(uuidString: "00000000-0000-0000-0000-000000000000")!, UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!,
                    UUID(uuidString: "0123abcd-4567-89ef-0a1b-2c3d4e5f6789")!]

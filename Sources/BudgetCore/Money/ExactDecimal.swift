@@ -8,6 +8,17 @@ extension Decimal {
     /// Parses plain decimal text ("12", "-0.0125", "3e-6") exactly, refusing anything else.
     /// Foundation's `Decimal(string:)` accepts "12abc" as 12; this does not.
     public init?(exactly text: String) {
+        if let value = Self.shortPlain(text.utf8) {
+            self = value
+            return
+        }
+        guard let value = Self.parsedByFoundation(text) else { return nil }
+        self = value
+    }
+
+    /// The general way of `init(exactly:)`: the grammar checked by hand, the digits read by
+    /// Foundation. Package-visible so that tests can hold the quick way against it.
+    package static func parsedByFoundation(_ text: String) -> Decimal? {
         let scalars = Array(text.utf8)
         var i = 0
         if i < scalars.count, scalars[i] == UInt8(ascii: "-") || scalars[i] == UInt8(ascii: "+") { i += 1 }
@@ -34,7 +45,47 @@ extension Decimal {
         }
         guard i == scalars.count, scalars.count <= 60, Self.fitsExactly(mantissa, exponent: exponent),
               let value = Decimal(string: text, locale: posixLocale) else { return nil }
-        self = value
+        return value
+    }
+
+    /// The quick way for the common text, `-?digits(.digits)?` with at most 19 significant digits
+    /// ("0.0125", "-3", "1000"): the digits as one integer, then scaled. Foundation's parser costs
+    /// about 0.7 µs a value, and a granted answer reads several. Anything else (an exponent, more
+    /// digits, a "+", "1." or ".5") returns nil and goes the general way.
+    static func shortPlain(_ utf8: String.UTF8View) -> Decimal? {
+        guard !utf8.isEmpty, utf8.count <= 60 else { return nil }
+        var negative = false
+        var significand: UInt64 = 0
+        var significantDigits = 0
+        var digitsBeforePoint = 0
+        var scale = 0
+        var afterPoint = false
+        for (position, byte) in utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where position == 0:
+                negative = true
+            case UInt8(ascii: ".") where !afterPoint && digitsBeforePoint > 0:
+                afterPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if afterPoint { scale += 1 } else { digitsBeforePoint += 1 }
+                if significand == 0 && byte == UInt8(ascii: "0") { continue }
+                significantDigits += 1
+                guard significantDigits <= 19 else { return nil }
+                significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
+            default:
+                return nil
+            }
+        }
+        guard digitsBeforePoint > 0, !afterPoint || scale > 0 else { return nil }
+        if significand == 0 { return negative ? nil : Decimal.zero }
+        var exponent = -scale
+        while significand % 10 == 0 {
+            significand /= 10
+            exponent += 1
+        }
+        // More than 38 places cannot be written back by plainText; the general way refuses them.
+        guard exponent >= -38 else { return nil }
+        return Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
     }
 
     /// Whether `mantissa` × 10^`exponent` keeps every digit in a Decimal (38 significant digits)
@@ -51,6 +102,11 @@ extension Decimal {
 
     /// Plain text without exponent or grouping, e.g. "0.0000150000" → "0.000015".
     public var plainText: String {
+        shortPlainText ?? foundationPlainText
+    }
+
+    /// The general way of `plainText`: rounded to 38 places and written by Foundation.
+    package var foundationPlainText: String {
         var copy = self
         var rounded = Decimal()
         NSDecimalRound(&rounded, &copy, 38, .plain)
@@ -63,5 +119,43 @@ extension Decimal {
         var rounded = Decimal()
         NSDecimalRound(&rounded, &copy, 0, .down)
         return rounded == self
+    }
+
+    /// The quick way of `plainText` for a value whose digits fit in 64 bits and whose exponent
+    /// is within ±38 (every amount Budget handles): the digits written from one integer.
+    /// Foundation's description costs about 1 µs a value, this about a fifth of that. Nil for
+    /// anything else, which takes the general way.
+    var shortPlainText: String? {
+        guard !isNaN else { return nil }
+        let exponent = self.exponent
+        guard (-38...38).contains(exponent) else { return nil }
+        let significand = self.significand
+        let units = NSDecimalNumber(decimal: significand).uint64Value
+        // The check makes the conversion's own limits irrelevant: only an exact integer passes.
+        guard Decimal(units) == significand else { return nil }
+        guard units != 0 else { return "0" }
+        var digits = units
+        var places = -exponent
+        while places > 0 && digits % 10 == 0 {
+            digits /= 10
+            places -= 1
+        }
+        let text = Array(String(digits).utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + 42)
+        if sign == .minus { out.append(UInt8(ascii: "-")) }
+        if places <= 0 {
+            out.append(contentsOf: text)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -places))
+        } else if text.count <= places {
+            out.append(contentsOf: "0.".utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: places - text.count))
+            out.append(contentsOf: text)
+        } else {
+            out.append(contentsOf: text[..<(text.count - places)])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: text[(text.count - places)...])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

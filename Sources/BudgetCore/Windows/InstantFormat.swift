@@ -26,6 +26,33 @@ public enum InstantFormat {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else { return spelledOut(parts, millis: millis, fractional: fractional) }
+        // "YYYY-MM-DDTHH:MM:SS.mmmZ" written into the string's own storage: no intermediate strings.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func digits(_ value: Int, _ width: Int) {
+                var rest = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += width
+            }
+            func mark(_ character: Unicode.Scalar) {
+                buffer[index] = UInt8(ascii: character)
+                index += 1
+            }
+            digits(year, 4); mark("-"); digits(Int(parts.tm_mon) + 1, 2); mark("-"); digits(Int(parts.tm_mday), 2)
+            mark("T"); digits(Int(parts.tm_hour), 2); mark(":"); digits(Int(parts.tm_min), 2); mark(":"); digits(Int(parts.tm_sec), 2)
+            if fractional { mark("."); digits(millis, 3) }
+            mark("Z")
+            return index
+        }
+    }
+
+    /// Years outside 0–9999 (never a real timestamp here), written with as many digits as they take.
+    private static func spelledOut(_ parts: tm, millis: Int, fractional: Bool) -> String {
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
