@@ -4,7 +4,7 @@ import BudgetPricing
 import BudgetStore
 import Foundation
 
-struct ScopeBody: Decodable {
+struct ScopeBody: Decodable, Equatable {
     var component: String?
     var provider: String?
     var model: String?
@@ -27,7 +27,7 @@ struct ScopeBody: Decodable {
     }
 }
 
-struct UsageBody: Decodable {
+struct UsageBody: Decodable, Equatable {
     var inputTokens: Int64?
     var outputTokens: Int64?
     var cacheReadTokens: Int64?
@@ -69,7 +69,7 @@ struct UsageBody: Decodable {
     }
 }
 
-struct EstimateBody: Decodable {
+struct EstimateBody: Decodable, Equatable {
     var inputTokens: Int64?
     var maxOutputTokens: Int64?
     var costUSD: DecimalInput?
@@ -77,7 +77,7 @@ struct EstimateBody: Decodable {
 }
 
 /// POST /allocations and POST /check.
-struct AllocateBody: Decodable {
+struct AllocateBody: Decodable, Equatable {
     var scope: ScopeBody?
     var estimate: EstimateBody?
     var ttlSeconds: Int?
@@ -112,7 +112,7 @@ struct AllocateBody: Decodable {
     }
 }
 
-struct CommitBody: Decodable {
+struct CommitBody: Decodable, Equatable {
     var usage: UsageBody?
     var provider: String?
     var model: String?

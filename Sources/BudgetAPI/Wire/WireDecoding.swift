@@ -8,8 +8,12 @@ import NIOCore
 
 /// A decimal sent as a JSON string ("0.0125"), or as a JSON integer. Fractional JSON numbers
 /// are refused: they would have passed through a binary float on the caller's side.
-struct DecimalInput: Decodable, Sendable {
+struct DecimalInput: Decodable, Sendable, Equatable {
     var value: Decimal
+
+    init(value: Decimal) {
+        self.value = value
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -74,14 +78,28 @@ struct RequestBody<Value: Decodable> {
 extension Request {
     /// Decodes the JSON body, refusing an empty or malformed one with a 400.
     func decodeBody<Value: Decodable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
+        try await nonEmptyBody(context: context).withUnsafeReadableBytes { bytes in
+            RequestBody(value: try BudgetJSON.decoder.decode(Value.self, from: Data(bytes)), hash: HexDigest.sha256(of: bytes))
+        }
+    }
+
+    /// The hot path's bodies: read by hand when they have the plain shape, by JSONDecoder otherwise.
+    func decodeBody<Value: HandReadable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
+        try await nonEmptyBody(context: context).withUnsafeReadableBytes { bytes in
+            let hash = HexDigest.sha256(of: bytes)
+            if let members = HandReadMembers.of(bytes), let value = Value(handReading: members) {
+                return RequestBody(value: value, hash: hash)
+            }
+            return RequestBody(value: try BudgetJSON.decoder.decode(Value.self, from: Data(bytes)), hash: hash)
+        }
+    }
+
+    private func nonEmptyBody(context: some RequestContext) async throws -> ByteBuffer {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else {
             throw APIError.badRequest("a JSON body is required", code: "malformed_json")
         }
-        let data = Data(buffer.readableBytesView)
-        let value = try BudgetJSON.decoder.decode(Value.self, from: data)
-        let digest = HexDigest.sha256(of: data)
-        return RequestBody(value: value, hash: digest)
+        return buffer
     }
 
     /// The Idempotency-Key header, if any (1–255 printable characters).
@@ -142,7 +160,7 @@ func requireNonNegative(_ value: Int64, field: String) throws {
 
 /// Lower-case hex of a SHA-256 digest (request hashes for idempotency).
 enum HexDigest {
-    static func sha256(of data: Data) -> String {
-        HexText.lowercase(SHA256.hash(data: data))
+    static func sha256(of bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).withUnsafeBytes { HexText.lowercase($0) }
     }
 }

@@ -18,6 +18,12 @@ public indirect enum ExactJSON: Sendable, Hashable {
         return try parser.parseDocument()
     }
 
+    /// Parses a complete UTF-8 JSON document held in memory (a request body).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ExactJSONError) -> ExactJSON {
+        var parser = ExactJSONParser(bytes: [UInt8](bytes))
+        return try parser.parseDocument()
+    }
+
     /// Parses a complete JSON document held in a string.
     public static func parse(_ text: String) throws(ExactJSONError) -> ExactJSON {
         var parser = ExactJSONParser(bytes: Array(text.utf8))
