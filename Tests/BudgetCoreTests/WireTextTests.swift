@@ -93,6 +93,28 @@ struct WireTextTests {
         }
     }
 
+    @Test func readsUUIDTextInEitherCaseAsFoundationDoes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let id = UUID.secureRandom()
+            let text = Bool.random(using: &generator) ? id.uuidString : id.lowercasedText
+            #expect(UUID(text: text) == id)
+            // A damaged text is refused, or read as Foundation reads it (which lets some damage
+            // through: its sscanf takes " 1" and "-1" as hex bytes).
+            var bytes = Array(text.utf8)
+            bytes[Int.random(in: 0..<bytes.count, using: &generator)] = Array("-0aFg{ ".utf8).randomElement(using: &generator)!
+            let damaged = String(decoding: bytes, as: UTF8.self)
+            if let read = UUID(text: damaged) { #expect(read == UUID(uuidString: damaged), "\(damaged)") }
+        }
+    }
+
+    @Test(arguments: ["", "0123abcd-4567-89ef-0a1b-2c3d4e5f678", "0123abcd-4567-89ef-0a1b-2c3d4e5f67890", "0123abcd+4567-89ef-0a1b-2c3d4e5f6789",
+                      "0123abcd-4567-89ef-0a1b-2c3d4e5f678g", "{0123abcd-4567-89ef-0a1b-2c3d4e5f6789}", "0123abcd45674-89ef-0a1b-2c3d4e5f6789",
+                      "0123abcd-4567-89ef-0a1b-2c3d4e5f678é", "ff6bd926-200a-4fe6--13e-58efcec90af8", "a85f9787-abe9-44 6-8f1f-938fdde05fde"])
+    func refusesUUIDTextThatIsNotHexInItsPlaces(text: String) {
+        #expect(UUID(text: text) == nil)
+    }
+
     @Test func randomUUIDsAreVersionFourWithTheRFCVariantAndDistinct() {
         var seen = Set<UUID>()
         for _ in 0..<10_000 {

@@ -128,14 +128,14 @@ extension Request {
 
     func queryUUID(_ name: String) throws -> UUID? {
         guard let text = query(name) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw APIError.badRequest("\(name) must be a UUID", field: name) }
+        guard let id = UUID(text: text) else { throw APIError.badRequest("\(name) must be a UUID", field: name) }
         return id
     }
 }
 
 extension Parameters {
     func uuid(_ name: String) throws -> UUID {
-        guard let text = get(name), let id = UUID(uuidString: text) else {
+        guard let text = get(name), let id = UUID(text: text) else {
             throw APIError.notFound("'\(get(name) ?? "")' is not a valid id")
         }
         return id
