@@ -70,13 +70,15 @@ struct HandReadBodiesTests {
         #expect(Self.handRead(AllocateBody.self, text) == nil)
     }
 
-    @Test func mutatedBodiesAreNeverReadDifferentlyFromTheDecoder() {
+    /// Yields now and then: this suite shares the task pool with the live servers of other suites.
+    @Test func mutatedBodiesAreNeverReadDifferentlyFromTheDecoder() async {
         var generator = SystemRandomNumberGenerator()
         let pieces = Array(#"{}[],:" \-.0159eE+tfnul"#.utf8) + [0x00, 0x0A, 0xC3, 0xFF]
         var readByHand = 0
         for (index, seed) in (Self.allocateBodies + Self.commitBodies).enumerated() {
             let isAllocate = index < Self.allocateBodies.count
-            for _ in 0..<3_000 {
+            for round in 0..<1_500 {
+                if round % 50 == 0 { await Task.yield() }
                 var bytes = Array(seed.utf8)
                 for _ in 0..<Int.random(in: 1...3, using: &generator) {
                     let position = Int.random(in: 0..<bytes.count, using: &generator)
@@ -94,6 +96,6 @@ struct HandReadBodiesTests {
             }
         }
         // The mutations must leave many bodies readable, or the test would prove nothing.
-        #expect(readByHand > 2_000)
+        #expect(readByHand > 1_000)
     }
 }

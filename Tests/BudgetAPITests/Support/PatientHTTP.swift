@@ -24,16 +24,22 @@ enum PatientHTTP {
         }
     }
 
-    static func send(_ http: HTTPClient, to server: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> Reply {
+    static func send(_ http: HTTPClient, to server: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil,
+                     headers: HTTPFields = [:]) async throws -> Reply {
         let port = try #require(server.port, "a live test server")
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = NIOHTTP1.HTTPMethod(rawValue: method.rawValue)
+        for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if headers[.contentType] == nil { request.headers.add(name: "Content-Type", value: "application/json") }
             request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await http.execute(request, timeout: .seconds(120))
         let text = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: HTTPResponse.Status(code: Int(response.status.code)), headers: [:], text: String(buffer: text))
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return Reply(status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields, text: String(buffer: text))
     }
 }
