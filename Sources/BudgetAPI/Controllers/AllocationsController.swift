@@ -93,7 +93,7 @@ struct AllocationsController {
         var warnings: [JSONValue] = []
         for (spec, state) in zip(limits, states) {
             guard case .object(let object) = state, case .string(let health)? = object["state"], health != "ok", spec.policy != "ignore" else { continue }
-            warnings.append(.string("\(spec.policy) limit \(spec.limitID.uuidString.lowercased()) (\(spec.period), budget \(spec.budgetName)) is at \(health): \((Decimal(exactly: spec.spent ?? "0") ?? 0) + (Decimal(exactly: spec.reserved ?? "0") ?? 0)) of \(spec.amount) \(spec.metric)"))
+            warnings.append(.string("\(spec.policy) limit \(spec.limitID.lowercasedText) (\(spec.period), budget \(spec.budgetName)) is at \(health): \((Decimal(exactly: spec.spent ?? "0") ?? 0) + (Decimal(exactly: spec.reserved ?? "0") ?? 0)) of \(spec.amount) \(spec.metric)"))
         }
         if row.bypass == true { warnings.append(.string("critical priority bypassed an enforce limit; the bypass is recorded")) }
         return .object([
@@ -109,7 +109,7 @@ struct AllocationsController {
         if let end = spec.windowEnd { headers[.retryAfter] = String(max(1, Int(end.timeIntervalSinceNow.rounded(.up)))) }
         if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return APIError(.tooManyRequests, code: "budget_exceeded",
-                        message: "enforce limit \(spec.limitID.uuidString.lowercased()) (\(spec.period) \(spec.metric), budget \(spec.budgetName)) would be exceeded",
+                        message: "enforce limit \(spec.limitID.lowercasedText) (\(spec.period) \(spec.metric), budget \(spec.budgetName)) would be exceeded",
                         headers: headers, details: ["limit": Views.limitState(spec)])
     }
 }
@@ -126,7 +126,7 @@ func planned<T>(_ body: () async throws -> T) async throws -> T {
         switch error {
         case .priceUnknown(let provider, let model, let limitID):
             throw APIError.unprocessable(
-                "no price is known for \(provider ?? "(no provider)")/\(model ?? "(no model)") and enforce limit \(limitID.uuidString.lowercased()) counts dollars; state estimate.cost_usd or set a price",
+                "no price is known for \(provider ?? "(no provider)")/\(model ?? "(no model)") and enforce limit \(limitID.lowercasedText) counts dollars; state estimate.cost_usd or set a price",
                 code: "price_unknown", field: "estimate.cost_usd")
         }
     }

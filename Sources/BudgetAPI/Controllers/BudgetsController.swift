@@ -68,7 +68,7 @@ struct BudgetsController {
             var after: (String, UUID)?
             if let cursor = request.query("cursor") {
                 let parts = try Cursor.parse(cursor, parts: 2)
-                guard let id = UUID(uuidString: parts[1]) else { throw APIError.badRequest("cursor is not valid", field: "cursor") }
+                guard let id = UUID(text: parts[1]) else { throw APIError.badRequest("cursor is not valid", field: "cursor") }
                 after = (parts[0], id)
             }
             let budgets = try await repository.list(after: after, limit: limit + 1, logger: context.logger)

@@ -74,7 +74,7 @@ enum SpendReportJSON {
         out += ",\"bucket\":" + quoted(query.bucket.rawValue)
         out += ",\"timezone\":" + quoted(query.timeZone)
         out += ",\"group_by\":[" + query.groupBy.map { quoted($0.rawValue) }.joined(separator: ",") + "]"
-        out += ",\"budget_id\":" + (query.budgetID.map { quoted($0.uuidString.lowercased()) } ?? "null")
+        out += ",\"budget_id\":" + (query.budgetID.map { quoted($0.lowercasedText) } ?? "null")
         out += ",\"source\":" + quoted(report.source.rawValue)
         out += ",\"items\":["
         out.reserveCapacity(out.utf8.count + report.rows.count * (260 + 30 * query.groupBy.count))

@@ -35,7 +35,7 @@ struct UsageController {
                                    limit: try pageSize(request) + 1)
             if let cursor = request.query("cursor") {
                 let parts = try Cursor.parse(cursor, parts: 2)
-                guard let at = Int64(parts[0]), let id = UUID(uuidString: parts[1]) else {
+                guard let at = Int64(parts[0]), let id = UUID(text: parts[1]) else {
                     throw APIError.badRequest("cursor is not valid", field: "cursor")
                 }
                 query.after = (at, id)

@@ -42,23 +42,25 @@ extension UUID {
     /// Stricter than sscanf: a space or a sign where a hex digit belongs is refused.
     public init?(text: String) {
         var text = text
-        guard let bytes = text.withUTF8({ utf8 -> uuid_t? in
-            guard utf8.count == 36 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: 16)
-            var position = 0
-            for index in 0..<16 {
-                if position == 8 || position == 13 || position == 18 || position == 23 {
-                    guard utf8[position] == UInt8(ascii: "-") else { return nil }
-                    position += 1
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let read = text.withUTF8 { utf8 in
+            withUnsafeMutableBytes(of: &value) { bytes in
+                guard utf8.count == 36 else { return false }
+                var position = 0
+                for index in 0..<16 {
+                    if position == 8 || position == 13 || position == 18 || position == 23 {
+                        guard utf8[position] == UInt8(ascii: "-") else { return false }
+                        position += 1
+                    }
+                    guard let high = Self.nibble(utf8[position]), let low = Self.nibble(utf8[position + 1]) else { return false }
+                    bytes[index] = high << 4 | low
+                    position += 2
                 }
-                guard let high = Self.nibble(utf8[position]), let low = Self.nibble(utf8[position + 1]) else { return nil }
-                bytes[index] = high << 4 | low
-                position += 2
+                return true
             }
-            return (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15])
-        }) else { return nil }
-        self.init(uuid: bytes)
+        }
+        guard read else { return nil }
+        self.init(uuid: value)
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {

@@ -109,7 +109,7 @@ public struct RhetorCompatRepository: Sendable {
     /// its Rhetor-shaped limit (a dollar limit filtering on nothing but the provider), if any.
     private static func closeCurrent(_ connection: PostgresConnection, budgetID: UUID, period: Period, provider: String?, actor: String?,
                                      logger: Logger) async throws -> Limit? {
-        let lockKey = "rhetor-limit:\(budgetID.uuidString.lowercased()):\(period.rawValue):\(provider ?? "*")"
+        let lockKey = "rhetor-limit:\(budgetID.lowercasedText):\(period.rawValue):\(provider ?? "*")"
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
         let rows = try await connection.query("""
             UPDATE limits SET valid_to = now(), changed_by = \(actor)

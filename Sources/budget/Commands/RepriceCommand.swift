@@ -24,7 +24,7 @@ struct RepriceCommand: AsyncParsableCommand {
         guard let start = InstantFormat.parse(from) else { throw ValidationError("--from must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z") }
         guard let end = InstantFormat.parse(to), end > start else { throw ValidationError("--to must be an ISO 8601 time after --from") }
         let wrongVersion = try priceVersion.map { text -> UUID in
-            guard let id = UUID(uuidString: text) else { throw ValidationError("--price-version must be a price id (UUID)") }
+            guard let id = UUID(text: text) else { throw ValidationError("--price-version must be a price id (UUID)") }
             return id
         }
         let context = try CommandContext.make()

@@ -229,7 +229,7 @@ struct ApolloCompatController {
         if let policyID { members["policy_id"] = .string(policyID); members["policyId"] = nil }
         let policy: ApolloPolicy
         do {
-            policy = try ApolloPolicy.parse(members, newID: { UUID().uuidString.lowercased() })
+            policy = try ApolloPolicy.parse(members, newID: { UUID.secureRandom().lowercasedText })
         } catch {
             throw APIError.badRequest("\(error.field) \(error.message)", field: error.field)
         }

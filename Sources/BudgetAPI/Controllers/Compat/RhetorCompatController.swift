@@ -301,13 +301,13 @@ struct RhetorCompatController {
         answer["allowed"] = .bool(allowed)
         answer["reason"] = .null
         if let limitID = unpricedUnderEnforce {
-            answer["reason"] = .string("Unknown model price: no price is known for \(provider ?? "(no provider)")/\(model ?? "(no model)") and enforce limit \(limitID.uuidString.lowercased()) counts dollars")
+            answer["reason"] = .string("Unknown model price: no price is known for \(provider ?? "(no provider)")/\(model ?? "(no model)") and enforce limit \(limitID.lowercasedText) counts dollars")
         } else if let denied = result.decision.deniedBy {
             let limit = denied.applicable.limit
             if denied.applicable.budget.id == budget.id && RhetorCompat.isRhetorShaped(limit) {
                 answer["reason"] = .string(RhetorCompat.exceededReason(limit.period))
             } else {
-                answer["reason"] = .string("\(RhetorCompat.exceededReason(limit.period)) (budget \(denied.applicable.budget.name), limit \(limit.id.uuidString.lowercased()))")
+                answer["reason"] = .string("\(RhetorCompat.exceededReason(limit.period)) (budget \(denied.applicable.budget.name), limit \(limit.id.lowercasedText))")
             }
             answer["limit"] = .rhetorMoney(denied.amount)
             answer["usage"] = .rhetorMoney(denied.spent + denied.reserved)
