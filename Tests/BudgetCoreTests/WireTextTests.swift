@@ -129,4 +129,26 @@ struct WireTextTests {
         }
         #expect(seen.count == 10_000)
     }
+
+    /// Version 7 (RFC 9562): the instant's milliseconds in the first 48 bits, the version and
+    /// variant in their places, the rest random; ids of later milliseconds sort after earlier ones.
+    @Test func timeOrderedUUIDsCarryTheirMillisecondAndSortByIt() {
+        let start = Date(timeIntervalSince1970: 1_795_340_000.123_9)   // 2026-11-22T08:13:20.123Z
+        var seen = Set<UUID>()
+        var previous: (instant: Date, text: String)?
+        for step in 0..<10_000 {
+            let instant = start.addingTimeInterval(Double(step / 10) * 0.001)   // ten ids per millisecond
+            let id = UUID.timeOrdered(at: instant)
+            let text = id.lowercasedText
+            let hex = text.replacingOccurrences(of: "-", with: "")
+            #expect(UInt64(hex.prefix(12), radix: 16) == UInt64((instant.timeIntervalSince1970 * 1000).rounded(.down)), "time of \(text)")
+            #expect(Array(text)[14] == "7", "version nibble of \(text)")
+            #expect("89ab".contains(Array(text)[19]), "variant nibble of \(text)")
+            if let previous, instant > previous.instant { #expect(previous.text < text, "\(previous.text) then \(text)") }
+            previous = (instant, text)
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+        #expect(UUID.timeOrdered(at: start).lowercasedText.hasPrefix("01a2029a-5b7b-7"))   // 1,795,340,000,123 ms = 0x01a2029a5b7b
+    }
 }

@@ -1,4 +1,4 @@
-// Identifiers on the hot path: new random UUIDs and their text, without Foundation's per-call
+// Identifiers on the hot path: new UUIDs and their text, without Foundation's per-call
 // costs on Linux. `UUID()` opens, reads and closes /dev/urandom for every identifier, and
 // `uuidString` formats through snprintf; together nearly 5% of the server's CPU samples on the
 // allocate + commit path (a profile of `budget bench`).
@@ -10,6 +10,24 @@ extension UUID {
     public static func secureRandom() -> UUID {
         var generator = SystemRandomNumberGenerator()
         return UUID.random(using: &generator)
+    }
+
+    /// A new version-7 UUID (RFC 9562): the milliseconds since 1970 of `instant` in its first 48
+    /// bits, then 74 random bits from the system's secure generator. Rows keyed by such ids are
+    /// inserted at the right-hand end of their b-tree indexes, in order of creation, instead of on
+    /// a random leaf page each: the engine's batch took about a tenth less time with them on a
+    /// database of 440,000 allocations (docs/PERFORMANCE.md), and fewer pages are touched (and
+    /// written whole to the WAL after each checkpoint) as the tables grow.
+    public static func timeOrdered(at instant: Date) -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        let milliseconds = UInt64(max(0, (instant.timeIntervalSince1970 * 1000).rounded(.down))) & 0xFFFF_FFFF_FFFF
+        let high = milliseconds << 16 | 0x7000 | generator.next() & 0x0FFF          // unix_ts_ms, version 7, rand_a
+        let low = 0x8000_0000_0000_0000 | generator.next() & 0x3FFF_FFFF_FFFF_FFFF  // variant 10, rand_b
+        let (h, l) = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: (h, l)) { raw in
+            UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+                        raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+        }
     }
 
     /// The 36-character text in lower case, as PostgreSQL writes a uuid and the API returns ids.

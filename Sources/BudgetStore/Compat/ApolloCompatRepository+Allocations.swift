@@ -97,7 +97,7 @@ extension ApolloCompatRepository {
         ])
         let result: ApolloFunctionResult = try await engine.withFreshCatalog(logger: logger) { catalog in
             let plan = try AllocationPlanner.plan(scope: scope, estimate: estimate, catalog: catalog, at: now, naming: engine.naming)
-            let row = AllocationRow(id: UUID(), scope: scope, priority: request.priority.priority, reservedCostUSD: plan.estimatedCost,
+            let row = AllocationRow(id: UUID.timeOrdered(at: now), scope: scope, priority: request.priority.priority, reservedCostUSD: plan.estimatedCost,
                                     reservedTokens: plan.estimatedTokens, priceID: plan.price?.id, expiresAt: request.expiresAt,
                                     requestID: request.contextID, metadata: .object(["apollo_context_id": .string(request.contextID)]))
             let windows = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }

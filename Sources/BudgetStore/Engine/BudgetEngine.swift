@@ -87,7 +87,7 @@ public struct BudgetEngine: Sendable {
         return try await withFreshCatalog(logger: logger) { catalog in
             let plan = try AllocationPlanner.plan(scope: request.scope, estimate: request.estimate, catalog: catalog, at: now, naming: naming)
             let row = AllocationRow(
-                id: UUID.secureRandom(), scope: request.scope, priority: request.priority, reservedCostUSD: plan.estimatedCost,
+                id: UUID.timeOrdered(at: now), scope: request.scope, priority: request.priority, reservedCostUSD: plan.estimatedCost,
                 reservedTokens: plan.estimatedTokens, priceID: plan.price?.id,
                 expiresAt: now.addingTimeInterval(TimeInterval(request.ttlSeconds)), requestID: request.requestID, metadata: request.metadata
             )
@@ -214,7 +214,7 @@ public struct BudgetEngine: Sendable {
         let windows = catalog.applicableLimits(for: input.scope, at: occurredAt).map { applicable in
             WindowSpec(applicable, request: applicable.limit.metric == .tokens ? tokens : (cost ?? 0))
         }
-        return LedgerRecord(id: UUID.secureRandom(), occurredAt: occurredAt, scope: input.scope, usage: input.usage, cost: cost, pricingStatus: status,
+        return LedgerRecord(id: UUID.timeOrdered(at: now), occurredAt: occurredAt, scope: input.scope, usage: input.usage, cost: cost, pricingStatus: status,
                             priceID: status == .priced ? price?.id : nil, allocationID: allocationID, requestID: input.requestID,
                             origin: input.origin, metadata: input.metadata, windows: windows)
     }
