@@ -5,10 +5,12 @@
 #   docs/bench-engine-run.sh DATABASE_URL [ROUNDS] [VARIANT.sql ...]
 #
 # DATABASE_URL must be a throwaway database with Budget's schema, e.g. a private cluster made
-# for it: BUDGET_DATA_DIR=/tmp/bench-engine budget serve (stop it again), then
-# BUDGET_DATA_DIR=/tmp/bench-engine budget db url. Each VARIANT.sql redefines budget_engine_run;
+# for it (stop it afterwards with `budget db stop`):
+#   BUDGET_DATA_DIR=/tmp/bench-engine budget migrate
+#   docs/bench-engine-run.sh "$(BUDGET_DATA_DIR=/tmp/bench-engine budget db url)"
+# Each VARIANT.sql redefines budget_engine_run;
 # the definition found at the start is put back at the end. Needs pg_stat_statements loaded
-# (shared_preload_libraries) for the executor's own time per batch; without it only pgbench's
+# (in shared_preload_libraries, and the extension created) for the executor's own time per batch; without it only pgbench's
 # latency (which adds the commit's WAL flush) is printed.
 # Settings: BATCHES (batches per round, 600), CALLS (allocates per batch, and as many commits, 7),
 # IDS (v7: time-ordered allocation and usage ids, as Budget makes them; v4: random ones).

@@ -24,7 +24,8 @@ WHERE b.name = 'bench-engine' AND b.deleted_at IS NULL
 CREATE TABLE IF NOT EXISTS bench_engine.batches (n bigint PRIMARY KEY, payload text NOT NULL);
 CREATE TABLE IF NOT EXISTS bench_engine.ids (n bigint, i integer, id uuid NOT NULL, PRIMARY KEY (n, i));
 
--- Allocation ids: random (version 4, as Budget made them before 0.x) or time-ordered (version 7).
+-- Allocation and usage ids: time-ordered (version 7, as Budget makes them) or random (version 4,
+-- as it made them before; set bench_engine.ids to v4).
 CREATE OR REPLACE FUNCTION bench_engine.new_id() RETURNS uuid LANGUAGE sql VOLATILE AS $$
     SELECT CASE WHEN current_setting('bench_engine.ids', true) = 'v4' THEN gen_random_uuid()
                 ELSE encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
