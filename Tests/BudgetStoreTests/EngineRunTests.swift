@@ -154,6 +154,25 @@ struct EngineRunTests {
 }
 
 extension EngineRunTests {
+    /// Autovacuum analyses `allocations` often (every commit updates a row); the columns only ever
+    /// read back by id are left out of its statistics (0022), the ones queries filter on are not.
+    @Test func allocationsKeepStatisticsOnlyForColumnsThatQueriesFilterOn() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let targets = try await withClient(endpoint) { client in
+            var targets: [String: Int] = [:]
+            let rows = try await client.query("""
+                SELECT attname::text, coalesce(attstattarget, -1)::int FROM pg_attribute
+                WHERE attrelid = 'allocations'::regclass AND attnum > 0 AND NOT attisdropped
+                """, logger: logger)
+            for try await (name, target) in rows.decode((String, Int).self) { targets[name] = target }
+            return targets
+        }
+        for column in ["commit_result", "commit_hash", "metadata"] { #expect(targets[column] == 0, "\(column)") }
+        for column in ["id", "status", "expires_at", "request_id", "created_at", "component", "provider", "model"] {
+            #expect(targets[column] == -1, "\(column)")
+        }
+    }
+
     /// A connection plans the batch function's statements once, on its first batch, and keeps
     /// the plans; on a new database that is while `allocations` is empty and never analysed. A
     /// plan chosen for that (a sequential scan joined by hash) would read the whole table on every

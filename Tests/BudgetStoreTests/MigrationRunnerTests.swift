@@ -131,6 +131,7 @@ struct MigrationRunnerTests {
         19: "8cc97495a725f118e29ddfe2a572372cf7c2f7498b5dacbbf5c89a36c1b1ae5b",
         20: "15df7c29be8b7b9a549014e62b62ae97f85a13451aae7f77acd88da593411133",
         21: "9db43b75848ede5fcbf6ab970cca9c478c3e8544795d3a6cf94b7ed23ce393ad",
+        22: "4feb1d7549a6e85bb546668096f24024ecb68a37da6f68528c3fffb320bbc58c",
     ]
 
     @Test func shippedMigrationsAreUnchanged() async throws {
