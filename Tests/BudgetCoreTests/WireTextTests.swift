@@ -133,7 +133,7 @@ struct WireTextTests {
     /// Version 7 (RFC 9562): the instant's milliseconds in the first 48 bits, the version and
     /// variant in their places, the rest random; ids of later milliseconds sort after earlier ones.
     @Test func timeOrderedUUIDsCarryTheirMillisecondAndSortByIt() {
-        let start = Date(timeIntervalSince1970: 1_795_340_000.123_9)   // 2026-11-22T08:13:20.123Z
+        let start = Date(timeIntervalSince1970: 1_795_340_000.123_9)   // 2026-11-22T09:33:20.123Z
         var seen = Set<UUID>()
         var previous: (instant: Date, text: String)?
         for step in 0..<10_000 {
