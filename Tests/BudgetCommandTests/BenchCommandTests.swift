@@ -46,7 +46,9 @@ struct BenchCommandTests {
     @Test func closedLoopPairsAreTheLedgersRowsAndEveryAllocationIsCommitted() async throws {
         try await withServer { url, database in
             // No warm-up: every pair the callers start is measured, so the ledger must hold exactly as many.
-            let report = try await bench(["--clients", "3", "--duration", "1", "--warmup", "0"], url: url, database: database)
+            let calls = FileManager.default.temporaryDirectory.appendingPathComponent("bench-calls-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: calls) }
+            let report = try await bench(["--clients", "3", "--duration", "1", "--warmup", "0", "--latencies", calls.path], url: url, database: database)
             #expect(report.completed > 0)
             #expect(report.errors.isEmpty)
             #expect(report.latency_ms["allocate"]?.count == report.completed)
@@ -54,6 +56,20 @@ struct BenchCommandTests {
             #expect(report.latency_ms["pair"]?.count == report.completed)
             let pair = try #require(report.latency_ms["pair"])
             #expect(pair.p50 > 0 && pair.p50 <= pair.p99 && pair.p99 <= pair.max)
+
+            // --latencies: every measured call, in order of start, inside the measured second.
+            let lines = try String(contentsOf: calls, encoding: .utf8).split(separator: "\n")
+            #expect(lines.first == "start_ms,latency_ms,call")
+            let measured = lines.dropFirst().map { $0.split(separator: ",").map(String.init) }
+            #expect(measured.count == 2 * report.completed)
+            #expect(measured.filter { $0.last == "allocate" }.count == report.completed)
+            #expect(measured.filter { $0.last == "commit" }.count == report.completed)
+            let starts = measured.compactMap { Double($0[0]) }, latencies = measured.compactMap { Double($0[1]) }
+            #expect(starts.count == measured.count && latencies.count == measured.count)
+            #expect(starts == starts.sorted() && starts.allSatisfy { $0 >= 0 })
+            #expect(measured.filter { $0.last == "allocate" }.allSatisfy { (Double($0[0]) ?? -1) < 1_000 })   // started in the measured second
+            let slowest = max(report.latency_ms["allocate"]?.max ?? 0, report.latency_ms["commit"]?.max ?? 0)
+            #expect(latencies.allSatisfy { $0 > 0 && $0 <= slowest + 0.001 })
 
             let component = report.component
             let (rows, committed, other) = try await withClient(database) { client in

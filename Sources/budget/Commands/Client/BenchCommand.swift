@@ -10,7 +10,8 @@ struct BenchCommand: AsyncParsableCommand {
             Creates a budget `bench-<random>` with an enforced daily limit and a price for benchprov/bench-model, \
             then runs --clients concurrent callers (one HTTP/1.1 connection each, plain http:// only) for \
             --warmup + --duration seconds, as fast as each can go or at the --rate offered. Prints throughput, \
-            p50/p90/p99/max latency and errors by status (--json: the same figures as JSON). Exit status 1 when nothing succeeded.
+            p50/p90/p99/max latency and errors by status (--json: the same figures as JSON; --latencies: every call as CSV). \
+            Exit status 1 when nothing succeeded.
             """
     )
 
@@ -25,6 +26,9 @@ struct BenchCommand: AsyncParsableCommand {
         valueName: "per-second")) var rate: Double?
     @Option(help: "Event-loop threads driving the callers. One keeps up with thousands of pairs a second; on a machine the server shares, more only take CPU from what is measured.")
     var threads = 1
+    @Option(name: .customLong("latencies"), help: ArgumentHelp(
+        "Also write every measured call to this file as CSV: start_ms (from the start of the measured window; in an open loop, when it was due), latency_ms, call (allocate, commit or check).",
+        valueName: "file")) var latenciesFile: String?
 
     func validate() throws {
         guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be between 1 and 10000") }
@@ -41,11 +45,19 @@ struct BenchCommand: AsyncParsableCommand {
                 baseURL: client.baseURL, clients: clients,
                 duration: .milliseconds(Int64((duration * 1000).rounded())),
                 warmup: .milliseconds(Int64((warmup * 1000).rounded())),
-                checkOnly: checkOnly, rate: rate, threads: threads
+                checkOnly: checkOnly, rate: rate, threads: threads, keepCalls: latenciesFile != nil
             )
         } catch let error as ClientError {
             ClientOutput.printError(error.description)
             throw ExitCode(1)
+        }
+        if let latenciesFile {
+            do {
+                try BenchCall.csv(report.calls).write(toFile: latenciesFile, atomically: true, encoding: .utf8)
+            } catch {
+                ClientOutput.printError("could not write --latencies \(latenciesFile): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
         }
         if client.json {
             let encoder = JSONEncoder()

@@ -34,6 +34,8 @@ struct BenchRequests: Sendable {
 /// When a caller starts its pairs (or checks), and which ones count.
 struct BenchSchedule: Sendable {
     var measureFrom: NIODeadline
+    /// Keep every measured call's start and latency (`budget bench --latencies`), not only the figures.
+    var keepCalls = false
     var stopAt: NIODeadline
     /// With an offered rate: the time between this caller's starts, and its first start. Latency
     /// is then measured from when a pair was due, not from when it could be sent, so a server
@@ -148,7 +150,12 @@ final class BenchCaller: ChannelInboundHandler {
         let succeeded = (200..<300).contains(status)
         switch step {
         case .check:
-            if succeeded { record(\.check, now - due) } else { error("check \(status)") }
+            if succeeded {
+                record(\.check, now - due)
+                keep(.check, from: due, to: now)
+            } else {
+                error("check \(status)")
+            }
             startNext(context: context)
         case .allocate:
             guard succeeded else {
@@ -160,11 +167,13 @@ final class BenchCaller: ChannelInboundHandler {
                 return startNext(context: context)
             }
             record(\.allocate, now - due)
+            keep(.allocate, from: due, to: now)
             send(context: context, .commit, allocationID: id)
         case .commit:
             if succeeded {
                 record(\.commit, now - sent)
                 record(\.pair, now - due)
+                keep(.commit, from: sent, to: now)
             } else {
                 error("commit \(status)")
             }
@@ -176,6 +185,12 @@ final class BenchCaller: ChannelInboundHandler {
 
     private func record(_ kind: WritableKeyPath<BenchSamples, [Duration]>, _ elapsed: TimeAmount) {
         if counted { samples[keyPath: kind].append(.nanoseconds(elapsed.nanoseconds)) }
+    }
+
+    private func keep(_ kind: BenchCall.Kind, from start: NIODeadline, to end: NIODeadline) {
+        if counted && schedule.keepCalls {
+            samples.calls.append(BenchCall(kind: kind, start: start - schedule.measureFrom, latency: end - start))
+        }
     }
 
     private func error(_ key: String) {

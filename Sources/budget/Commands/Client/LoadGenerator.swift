@@ -5,9 +5,9 @@ import NIOPosix
 
 /// Benchmarks the Budget server at `baseURL`; the callers stop by themselves after `warmup + duration`.
 func runLoad(baseURL: String, clients: Int, duration: Duration, warmup: Duration, checkOnly: Bool, rate: Double?,
-             threads: Int = 1) async throws -> BenchReport {
+             threads: Int = 1, keepCalls: Bool = false) async throws -> BenchReport {
     try await LoadGenerator(baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly, rate: rate,
-                            threads: threads).run()
+                            threads: threads, keepCalls: keepCalls).run()
 }
 
 struct LoadGenerator: Sendable {
@@ -23,6 +23,8 @@ struct LoadGenerator: Sendable {
     /// thread keeps up; on a machine shared with the server each extra thread is one more runnable
     /// thread taking turns with the server and PostgreSQL: measured 6-14% fewer pairs/s with two).
     var threads: Int = 1
+    /// Keep every measured call in the report (`BenchReport.calls`), e.g. to find when the slow ones happened.
+    var keepCalls = false
     /// A request unanswered this long counts as a timeout and ends its caller.
     var requestTimeout: TimeAmount = .seconds(10)
 
@@ -52,7 +54,7 @@ struct LoadGenerator: Sendable {
             completed: checkOnly ? samples.check.count : samples.pair.count,
             allocate: LatencySummary(samples.allocate), commit: LatencySummary(samples.commit),
             pair: LatencySummary(samples.pair), check: LatencySummary(samples.check),
-            errors: samples.errors
+            errors: samples.errors, calls: samples.calls.sorted { $0.start < $1.start }
         )
     }
 
@@ -70,7 +72,8 @@ struct LoadGenerator: Sendable {
             let done = loop.makePromise(of: BenchSamples.self)
             // With a rate, the callers' starts are staggered across one interval.
             let firstStart = interval.map { start + .nanoseconds($0.nanoseconds * Int64(index) / Int64(clients)) } ?? start
-            let schedule = BenchSchedule(measureFrom: measureFrom, stopAt: stopAt, interval: interval, firstStart: firstStart, requestTimeout: requestTimeout)
+            let schedule = BenchSchedule(measureFrom: measureFrom, keepCalls: keepCalls, stopAt: stopAt, interval: interval, firstStart: firstStart,
+                                         requestTimeout: requestTimeout)
             ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
@@ -140,6 +143,8 @@ struct BenchSamples: Sendable {
     var commit: [Duration] = []
     var pair: [Duration] = []
     var check: [Duration] = []
+    /// Every measured call, when the run keeps them.
+    var calls: [BenchCall] = []
     /// Failed requests by step and HTTP status (or `unreachable`/`timeout`), e.g. `allocate 429`.
     var errors: [String: Int] = [:]
 
@@ -148,7 +153,25 @@ struct BenchSamples: Sendable {
         commit += other.commit
         pair += other.pair
         check += other.check
+        calls += other.calls
         errors.merge(other.errors, uniquingKeysWith: +)
+    }
+}
+
+/// One measured call: which request, when it started (or was due, in an open loop) counted from
+/// the start of the measured window, and how long it took.
+struct BenchCall: Sendable {
+    enum Kind: String, Sendable { case allocate, commit, check }
+    var kind: Kind
+    var start: TimeAmount
+    var latency: TimeAmount
+
+    /// The calls as CSV, one line each after a header: start and latency in milliseconds.
+    static func csv(_ calls: [BenchCall]) -> String {
+        func milliseconds(_ amount: TimeAmount) -> String { String(format: "%.3f", Double(amount.nanoseconds) / 1e6) }
+        var text = "start_ms,latency_ms,call\n"
+        for call in calls { text += "\(milliseconds(call.start)),\(milliseconds(call.latency)),\(call.kind.rawValue)\n" }
+        return text
     }
 }
 
@@ -195,6 +218,8 @@ struct BenchReport: Sendable, Encodable {
     var pair: LatencySummary?
     var check: LatencySummary?
     var errors: [String: Int]
+    /// Every measured call in order of start, when the run kept them (not part of the JSON).
+    var calls: [BenchCall] = []
 
     var perSecond: Double {
         let seconds = duration.seconds
