@@ -96,7 +96,7 @@ public enum WebhookSignature {
         bytes.reserveCapacity(32)
         var index = 0
         while index < hex.count {
-            guard let high = nibble(hex[index]), let low = nibble(hex[index + 1]) else { return nil }
+            guard let high = HexText.value(of: hex[index]), let low = HexText.value(of: hex[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
             index += 2
         }
@@ -109,15 +109,6 @@ public enum WebhookSignature {
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

@@ -70,7 +70,7 @@ extension UUID {
                         guard utf8[position] == UInt8(ascii: "-") else { return false }
                         position += 1
                     }
-                    guard let high = Self.nibble(utf8[position]), let low = Self.nibble(utf8[position + 1]) else { return false }
+                    guard let high = HexText.value(of: utf8[position]), let low = HexText.value(of: utf8[position + 1]) else { return false }
                     bytes[index] = high << 4 | low
                     position += 2
                 }
@@ -79,14 +79,5 @@ extension UUID {
         }
         guard read else { return nil }
         self.init(uuid: value)
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
