@@ -2,6 +2,7 @@ import BudgetAPI
 import BudgetCore
 import BudgetPricing
 import BudgetStore
+import BudgetTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -108,7 +109,14 @@ struct RepriceTests {
             }
             // A dollar limit cannot count what has no price yet.
             #expect(try await client.send(.get, "/api/v1/status").items.first?["spent"] as? String == "0")
-            try await client.setPrice("newco", "nova-1", input: "0.000001", output: "0.000004")
+        }
+        // The price arrives while no server runs (a server would price the records by itself:
+        // UnpricedRepricingTests), so the command's way is what prices them here.
+        try await harness.sql { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
+                VALUES ('newco', 'nova-1', 'newco', 'nova-1', 0.000001, 0.000004)
+                """)
         }
         let from = try #require(InstantFormat.parse("2026-11-01T00:00:00Z")), to = try #require(InstantFormat.parse("2026-12-01T00:00:00Z"))
         try await harness.sql { client in
@@ -128,6 +136,74 @@ struct RepriceTests {
             var spent = ""
             for try await value in try await client.query("SELECT spent::text FROM limit_windows").decode(String.self) { spent = value }
             #expect(Decimal(string: spent) == Decimal(string: "0.007"))
+        }
+    }
+}
+
+@Suite("A running server prices unpriced usage by itself once its model has a price")
+struct UnpricedRepricingTests {
+    private static func spent(_ client: any TestClientProtocol) async throws -> String? {
+        try await client.send(.get, "/api/v1/status").items.first?["spent"] as? String
+    }
+
+    @Test func priceSetOverHTTPPricesThePastUsageOfThatModelOnceAndCountsIt() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"100","policy":"warn"}"#)
+            let now = InstantFormat.string(Date())
+            for (model, tokens) in [("nova-1", 1000), ("nova-1", 2000), ("nova-2", 4000)] {
+                let reply = try await client.send(.post, "/api/v1/usage",
+                    #"{"occurred_at":"\#(now)","scope":{"provider":"newco","model":"\#(model)"},"usage":{"input_tokens":\#(tokens),"output_tokens":500}}"#)
+                #expect(reply.string("pricing_status") == "unpriced")
+            }
+            // A record that names no model can never be priced; it stays as it is.
+            let nameless = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"newco"},"usage":{"input_tokens":10}}"#)
+            #expect(nameless.string("pricing_status") == "unpriced")
+            #expect(try await Self.spent(client) == "0")
+
+            try await client.setPrice("newco", "nova-1", input: "0.000001", output: "0.000004")
+            // 1000 × 0.000001 + 500 × 0.000004 = 0.003;  2000 × 0.000001 + 500 × 0.000004 = 0.004
+            let counted = try await eventually(10) { try await Self.spent(client) == "0.007" }
+            let spentOnce = try await Self.spent(client)
+            #expect(counted, "spent is \(spentOnce ?? "nil")")
+            let ledger = try await client.send(.get, "/api/v1/usage?provider=newco&model=nova-1")
+            #expect(ledger.items.count == 2)
+            #expect(ledger.items.allSatisfy { $0["pricing_status"] as? String == "priced" && $0["price_id"] is String })
+            #expect(Set(ledger.items.compactMap { $0["cost_usd"] as? String }) == ["0.003", "0.004"])
+            let other = try await client.send(.get, "/api/v1/usage?provider=newco&model=nova-2")
+            #expect(other.items.first?["pricing_status"] as? String == "unpriced", "a model without a price stays unpriced")
+
+            // The next change of the catalog prices nova-2, and nova-1's records are not counted again.
+            try await client.setPrice("newco", "nova-2", input: "0.000002", output: "0")
+            let both = try await eventually(10) { try await Self.spent(client) == "0.015" }    // + 4000 × 0.000002
+            let spentBoth = try await Self.spent(client)
+            #expect(both, "spent is \(spentBoth ?? "nil")")
+            try await Task.sleep(for: .milliseconds(600))   // three more maintenance rounds
+            let spentLater = try await Self.spent(client)
+            #expect(spentLater == "0.015")
+        }
+        #expect(try await harness.scalar("SELECT count(*)::text FROM usage_records WHERE pricing_status = 'unpriced'") == "1")
+        #expect(try await harness.sql { db in try await RollupCheck.mismatches(db) } == 0, "the rollups follow the repricing")
+    }
+
+    @Test func aPriceThatArrivesWhileTheServerIsDownIsUsedWhenItStarts() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let reply = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"newco","model":"nova-3"},"usage":{"input_tokens":100}}"#)
+            #expect(reply.string("pricing_status") == "unpriced")
+        }
+        try await harness.sql { db in
+            try await db.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
+                VALUES ('newco', 'nova-3', 'newco', 'nova-3', 0.00001, 0)
+                """)
+        }
+        try await harness.withApp { client in
+            let priced = try await eventually(10) {
+                try await client.send(.get, "/api/v1/usage?model=nova-3").items.first?["cost_usd"] as? String == "0.001"
+            }
+            #expect(priced)
         }
     }
 }

@@ -51,16 +51,6 @@ struct WebhookTests {
         return WebhookSignature.constantTimeEquals(mac, expected)
     }
 
-    /// Polls until `condition` holds (deliveries happen in the background).
-    static func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     @Test func alertsArePostedSignedRetriedAndLogged() async throws {
         let harness = try await APITestHarness.make()
         let received = ReceivedHooks()
@@ -86,7 +76,7 @@ struct WebhookTests {
                 _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"0.5"}"#)
                 let alert = try #require(try await client.send(.get, "/api/v1/alerts?type=threshold_crossed").items.first?["id"] as? String)
 
-                let deliveredFlaky = try await Self.eventually {
+                let deliveredFlaky = try await eventually {
                     try await client.send(.get, "/api/v1/webhooks/\(flaky)/deliveries").items.first?["status"] as? String == "delivered"
                 }
                 #expect(deliveredFlaky)
@@ -101,7 +91,7 @@ struct WebhookTests {
                 #expect(log.compactMap { $0["status_code"] as? Int } == [500, 200])
                 #expect(log.first?["error"] as? String == "HTTP 500")
 
-                let gaveUp = try await Self.eventually {
+                let gaveUp = try await eventually {
                     try await client.send(.get, "/api/v1/webhooks/\(broken)/deliveries").items.first?["status"] as? String == "failed"
                 }
                 #expect(gaveUp)
@@ -129,7 +119,7 @@ struct WebhookTests {
                 // Another budget's webhooks get none of this budget's alerts; a global alert goes to
                 // the webhooks that subscribed to its type.
                 _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"z","model":"who-knows"},"usage":{"input_tokens":1}}"#)
-                let globalDelivered = try await Self.eventually {
+                let globalDelivered = try await eventually {
                     try await client.send(.get, "/api/v1/webhooks/\(priceWatcher)/deliveries").items.first?["status"] as? String == "delivered"
                 }
                 #expect(globalDelivered)
@@ -166,7 +156,7 @@ struct WebhookTests {
             }
             #expect(await received.hooks.isEmpty)
             let delivered = try await harness.withApp { client in
-                try await Self.eventually {
+                try await eventually {
                     try await client.send(.get, "/api/v1/webhooks/\(hook)/deliveries").items.first?["status"] as? String == "delivered"
                 }
             }

@@ -112,6 +112,12 @@ extension EngineRepository {
                 LIMIT \(query.limit)
                 """, logger: logger)
         }
+        return try await Self.ledgerRecords(rows)
+    }
+
+    /// Decodes ledger rows selected in the column order of the queries above (and the reprice
+    /// pass's): each record with its keyset position.
+    static func ledgerRecords(_ rows: CollectedRows) async throws -> [(record: LedgerRecord, position: Int64)] {
         var records: [(record: LedgerRecord, position: Int64)] = []
         for try await row in rows {
             let (id, occurred, component, provider, model, taskType, tier, tags, session, task,

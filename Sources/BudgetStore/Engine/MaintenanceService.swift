@@ -1,6 +1,8 @@
 // Background upkeep while Budget serves: releases expired reservations every few seconds and
 // keeps the ledger's monthly partitions created ahead; folds the rollup deltas, settles rows
-// waiting in the default partition and (with a retention) drops old raw partitions.
+// waiting in the default partition and (with a retention) drops old raw partitions; prices
+// unpriced usage once its model has a price.
+import BudgetCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -29,6 +31,8 @@ public struct MaintenanceService: Service {
 
     private func loop() async {
         var lastPartitionCheck: ContinuousClock.Instant?
+        // The catalog generation of the last complete pass over unpriced usage (nil: none yet).
+        var repricedAt: Int64?
         while !Task.isCancelled {
             // Each chore fails on its own (the database may be briefly away); the next round retries.
             if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
@@ -54,8 +58,33 @@ public struct MaintenanceService: Service {
             } catch {
                 logger.warning("could not release expired reservations", metadata: ["error": "\(String(reflecting: error))"])
             }
+            await repriceUnpricedIfCatalogMoved(since: &repricedAt)
             // Cancellation (shutdown) ends the sleep early; the loop condition then stops the service.
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Usage recorded as unpriced counts as nothing in dollar limits until it has a price. Any
+    /// change of the catalog (a price set here, by another instance, by a sync or the CLI; an
+    /// alias) moves its generation; then the unpriced usage of every model that has a price now is
+    /// priced and counted in its dollar windows. Each record is priced once, whichever instance
+    /// gets to it first (budget_reprice checks every row's state under lock).
+    private func repriceUnpricedIfCatalogMoved(since done: inout Int64?) async {
+        do {
+            let generation = try await engine.store.catalogGeneration(logger: logger)
+            guard generation != done else { return }
+            let report = try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger)
+            if report.repriced > 0 {
+                logger.notice("priced usage recorded as unpriced", metadata: [
+                    "records": "\(report.repriced)", "cost_usd": "\(report.totalCost.plainText)",
+                    "models": "\(report.lines.map { "\($0.provider)/\($0.model)" })",
+                ])
+            }
+            done = generation
+        } catch where !Task.isCancelled {
+            logger.warning("could not price unpriced usage", metadata: ["error": "\(String(reflecting: error))"])
+        } catch {
+            // Shutting down: the next start makes the pass again.
         }
     }
 

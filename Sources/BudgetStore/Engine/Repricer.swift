@@ -27,10 +27,35 @@ extension BudgetEngine {
     /// were priced by that price version — with the current prices. With `dryRun`, only reports.
     public func reprice(from: Date, to: Date, wrongVersion: UUID? = nil, dryRun: Bool, logger: Logger) async throws -> RepriceReport {
         var report = RepriceReport()
-        var totals: [String: RepriceReport.Line] = [:]
+        try await reprice(into: &report, dryRun: dryRun, logger: logger) { after in
+            try await repository.toReprice(from: from, to: to, pricedBy: wrongVersion, after: after, limit: 1000, logger: logger)
+        }
+        return report
+    }
+
+    /// Prices the unpriced records, whenever they occurred, whose model has a price in the catalog
+    /// of `generation` (or a newer one). Records of models still without a price are not read.
+    /// `budget serve` runs this after every change of the catalog (UnpricedRepricing).
+    public func repriceUnpriced(catalogGeneration generation: Int64, logger: Logger) async throws -> RepriceReport {
+        let catalog = try await self.catalog.reload(ifOlderThan: generation - 1)
+        var report = RepriceReport()
+        for model in try await repository.unpricedModels(logger: logger)
+        where catalog.price(provider: model.provider, model: model.model, naming: naming) != nil {
+            try await reprice(into: &report, dryRun: false, logger: logger) { after in
+                try await repository.unpriced(provider: model.provider, model: model.model, after: after, limit: 1000, logger: logger)
+            }
+        }
+        return report
+    }
+
+    /// Reprices page after page (`nextPage` gives the page after a keyset position) into `report`.
+    private func reprice(into report: inout RepriceReport, dryRun: Bool, logger: Logger,
+                         nextPage: (_ after: (Int64, UUID)?) async throws -> [(record: LedgerRecord, position: Int64)]) async throws {
+        // Per model as recorded ([provider, model]: a model name may itself hold a slash).
+        var totals = Dictionary(report.lines.map { ([$0.provider, $0.model], $0) }, uniquingKeysWith: { first, _ in first })
         var after: (Int64, UUID)?
         while true {
-            let page = try await repository.toReprice(from: from, to: to, pricedBy: wrongVersion, after: after, limit: 1000, logger: logger)
+            let page = try await nextPage(after)
             guard let last = page.last else { break }
             after = (last.position, last.record.id)
             report.examined += page.count
@@ -60,7 +85,7 @@ extension BudgetEngine {
             }
             for (record, _) in page {
                 guard let cost = outcome[record.id] else { report.stillUnpriced += 1; continue }
-                let key = "\(record.scope.provider ?? "")/\(record.scope.model ?? "")"
+                let key = [record.scope.provider ?? "", record.scope.model ?? ""]
                 var line = totals[key] ?? .init(provider: record.scope.provider ?? "", model: record.scope.model ?? "", records: 0, cost: 0)
                 line.records += 1
                 line.cost += cost
@@ -69,7 +94,6 @@ extension BudgetEngine {
             }
         }
         report.lines = totals.values.sorted { ($0.provider, $0.model) < ($1.provider, $1.model) }
-        return report
     }
 }
 
@@ -82,6 +106,44 @@ extension EngineRepository {
         query.oldestFirst = true
         query.after = after
         return try await usage(query, logger: logger)
+    }
+
+    /// The (provider, model) pairs, as recorded, that unpriced records name (both present: a
+    /// record without either cannot be priced). Read from the partial index of unpriced rows (0023).
+    func unpricedModels(logger: Logger) async throws -> [(provider: String, model: String)] {
+        let rows = try await client.collect("""
+            SELECT DISTINCT provider, model FROM usage_records
+            WHERE pricing_status = 'unpriced' AND provider IS NOT NULL AND model IS NOT NULL
+            """, logger: logger)
+        var models: [(provider: String, model: String)] = []
+        for try await (provider, model) in rows.decode((String, String).self) { models.append((provider, model)) }
+        return models
+    }
+
+    /// One page of the unpriced records of one (provider, model) as recorded, oldest first.
+    func unpriced(provider: String, model: String, after: (Int64, UUID)?, limit: Int, logger: Logger) async throws -> [(record: LedgerRecord, position: Int64)] {
+        let afterMicros = after?.0
+        let afterID = after?.1
+        return try await Self.ledgerRecords(try await client.collect("""
+            SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
+                   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                   cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
+                   (extract(epoch FROM occurred_at) * 1000000)::bigint
+            FROM usage_records
+            WHERE pricing_status = 'unpriced' AND provider = \(provider) AND model = \(model)
+              AND (\(afterMicros)::bigint IS NULL
+                   OR (occurred_at, id) > (timestamptz 'epoch' + \(afterMicros)::bigint * interval '1 microsecond', \(afterID)))
+            ORDER BY occurred_at, id
+            LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    /// The catalog's generation now (it moves with every change of a budget, limit, price or alias).
+    public func catalogGeneration(logger: Logger) async throws -> Int64 {
+        for try await generation in try await client.collect("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
+            return generation
+        }
+        throw StoreError(.corrupt, "catalog_generation has no row")
     }
 
     /// Returns the ids actually repriced, or nil when the catalog was stale.

@@ -117,3 +117,14 @@ struct JSONShapeError: Error, CustomStringConvertible {
     var body: String
     var description: String { "not a JSON object: \(body)" }
 }
+
+/// Polls until `condition` holds, for at most `seconds` (for work the server does in the
+/// background: webhook deliveries, the pricing of unpriced usage).
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
