@@ -132,7 +132,7 @@ struct MigrationRunnerTests {
         20: "15df7c29be8b7b9a549014e62b62ae97f85a13451aae7f77acd88da593411133",
         21: "9db43b75848ede5fcbf6ab970cca9c478c3e8544795d3a6cf94b7ed23ce393ad",
         22: "4feb1d7549a6e85bb546668096f24024ecb68a37da6f68528c3fffb320bbc58c",
-        23: "ad42bbaa109dfb5e7ae3bbaf1816154e056fedb55aa3996e051f9a247fe2bd7a",
+        23: "a029415c0b5c3b4998c55a028986985ea73565138fd3e44dcf995e92ace2a510",
     ]
 
     @Test func shippedMigrationsAreUnchanged() async throws {

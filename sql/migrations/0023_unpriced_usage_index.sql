@@ -5,4 +5,7 @@
 -- name, then reads the rows of each model that now has a price, oldest first. This partial index
 -- holds only unpriced rows, so both reads cost what there is to price, not the size of the ledger;
 -- rows leave it when they are priced. (Created on every monthly partition, present and future.)
+-- The comment of report.unpriced_usage says who prices what it lists now.
 CREATE INDEX usage_records_unpriced ON usage_records (provider, model, occurred_at, id) WHERE pricing_status = 'unpriced';
+
+COMMENT ON VIEW report.unpriced_usage IS 'Provider/model pairs with usage whose cost is unknown (pricing_status unpriced): how many rows, when; current_price_id set means they can be priced now (a running `budget serve` does so by itself; `budget reprice` without a server).';
