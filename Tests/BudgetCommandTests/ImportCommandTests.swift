@@ -57,6 +57,32 @@ struct ImportCommandTests {
         #expect(second.output.contains("Nothing to do: every row and setting of this file was imported before (5022 rows)"))
     }
 
+    @Test func rowsRhetorCouldNotPriceArePricedWhenBudgetKnowsTheirModel() async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(database) { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
+                VALUES ('anthropic', 'claude-3-5-sonnet-20241022', 'anthropic', 'claude-3-5-sonnet-20241022', 0.000003, 0.000015)
+                """)
+        }
+        let run = try await budget(["import", "rhetor", Self.fixture], database: database)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains("300 row(s) came unpriced"), "\(run.output)")
+        #expect(run.output.contains("anthropic/claude-3-5-sonnet-20241022: "), "\(run.output)")
+        #expect(!run.output.contains("DIFFERS"), "the reconciliation compares what Rhetor charged, before Budget's pricing")
+        let statuses = try await withClient(database) { client in
+            var statuses: [String: Int] = [:]
+            for try await (status, n) in try await client.query("""
+                SELECT pricing_status, count(*)::int FROM usage_records WHERE model = 'claude-3-5-sonnet-20241022' GROUP BY 1
+                """).decode((String, Int).self) { statuses[status] = n }
+            return statuses
+        }
+        #expect(statuses["unpriced"] == nil, "\(statuses)")
+        #expect((statuses["priced"] ?? 0) > 0, "\(statuses)")
+        let again = try await budget(["import", "rhetor", Self.fixture], database: database)
+        #expect(again.output.contains("Nothing to do"), "the priced rows still count as imported")
+    }
+
     @Test func aFileThatIsNotRhetorsFailsWithTheReason() async throws {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
         let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("not-rhetor-\(UUID().uuidString).db").path

@@ -67,6 +67,18 @@ struct WireTextTests {
         #expect(InstantFormat.parse(InstantFormat.string(instant)) == instant)
     }
 
+    @Test(arguments: ["2026-08-02T10:41:31.837276Z", "2026-08-31T23:59:59.999999Z", "2026-09-01T00:00:00.000000Z",
+                      "2026-11-21T10:00:00.000001Z", "1969-12-31T23:59:59.999999Z", "2286-11-20T17:46:39.500000Z"])
+    func writesMicrosecondsAsPostgreSQLStoresThem(_ text: String) throws {
+        let instant = try #require(InstantFormat.parse(text))
+        #expect(InstantFormat.microseconds(instant) == text)
+        // As postgres-nio builds a Date from a timestamptz: microseconds since 2000-01-01.
+        let since2000 = instant.timeIntervalSince(Date(timeIntervalSince1970: 946_684_800))
+        let micros = Int64((since2000 * 1_000_000).rounded())
+        let decoded = Date(timeInterval: Double(micros) / 1_000_000, since: Date(timeIntervalSince1970: 946_684_800))
+        #expect(InstantFormat.microseconds(decoded) == text)
+    }
+
     /// Yields now and then: suites share the task pool with the API suites' live servers.
     @Test func writesTheCalendarsFieldsForAnyInstantFrom1938To2286() async {
         var calendar = Calendar(identifier: .gregorian)

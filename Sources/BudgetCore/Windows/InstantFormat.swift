@@ -18,6 +18,19 @@ public enum InstantFormat {
         format(date, fractional: false)
     }
 
+    /// UTC with microseconds, PostgreSQL's own precision ("2026-08-02T10:41:31.837276Z"): for an
+    /// instant that must name a stored timestamp exactly (an imported row's, say). A `Date` read
+    /// from PostgreSQL holds its microseconds to well under half a microsecond, so they round back.
+    public static func microseconds(_ date: Date) -> String {
+        var (seconds, micros) = (Int64((date.timeIntervalSinceReferenceDate * 1_000_000).rounded()) + 978_307_200_000_000)
+            .quotientAndRemainder(dividingBy: 1_000_000)
+        if micros < 0 { seconds -= 1; micros += 1_000_000 }
+        var text = format(Date(timeIntervalSince1970: TimeInterval(seconds)), fractional: false)
+        text.removeLast()   // the "Z"
+        let digits = String(micros)
+        return text + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+    }
+
     private static func format(_ date: Date, fractional: Bool) -> String {
         let interval = date.timeIntervalSince1970
         var seconds = Int(interval.rounded(.down))

@@ -185,4 +185,20 @@ enum EngineJSON {
     static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+
+    /// Instants with microseconds, for statements that find stored rows by their instant
+    /// (budget_reprice matches each record's occurred_at): a row written with sub-millisecond
+    /// precision, as a Rhetor import writes them, would not be found by its millisecond.
+    static let exactInstantEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(InstantFormat.microseconds(date))
+        }
+        return encoder
+    }()
+
+    static func encodeWithExactInstants(_ value: some Encodable) throws -> String {
+        String(decoding: try exactInstantEncoder.encode(value), as: UTF8.self)
+    }
 }

@@ -148,7 +148,7 @@ extension EngineRepository {
 
     /// Returns the ids actually repriced, or nil when the catalog was stale.
     func reprice(_ records: [LedgerRecord], generation: Int64, logger: Logger) async throws -> [UUID]? {
-        let rows = try await client.collect("SELECT budget_reprice(\(try EngineJSON.encode(records))::jsonb, \(generation))::text", logger: logger)
+        let rows = try await client.collect("SELECT budget_reprice(\(try EngineJSON.encodeWithExactInstants(records))::jsonb, \(generation))::text", logger: logger)
         for try await text in rows.decode(String.self) {
             struct Result: Decodable { var outcome: String; var ids: [UUID]? }
             let result = try JSONDecoder().decode(Result.self, from: Data(text.utf8))

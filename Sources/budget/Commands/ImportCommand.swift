@@ -1,6 +1,7 @@
 // `budget import rhetor FILE.db`: Rhetor's budget database into Budget, reconciled before it
 // commits. Talks to the database directly (BUDGET_DATABASE_URL or the private PostgreSQL).
 import ArgumentParser
+import BudgetAPI
 import BudgetCore
 import BudgetImport
 import BudgetStore
@@ -46,18 +47,27 @@ struct ImportRhetorCommand: AsyncParsableCommand {
         let options = RhetorImportOptions(source: source, timezone: timezone, budgetName: budget, dryRun: dryRun)
         let bar = ProgressBar()
         let (file, logger) = (self.file, context.logger)
-        let report = try await context.withDatabase { endpoint in
+        let (report, priced) = try await context.withDatabase { endpoint in
             _ = try await MigrationRunner(migrations: migrations, logger: logger).run(on: endpoint)
             return try await context.withClient(endpoint) { client in
-                defer { bar.finish() }
-                return try await RhetorImporter(client: client, scripts: scripts, logger: logger)
-                    .run(file: file, options: options) { bar.update($0) }
+                let report: RhetorImportReport
+                do {
+                    defer { bar.finish() }
+                    report = try await RhetorImporter(client: client, scripts: scripts, logger: logger)
+                        .run(file: file, options: options) { bar.update($0) }
+                }
+                // Rows Rhetor could not price whose model Budget has a price for are priced now,
+                // as a running server would do at its next price change.
+                guard report.outcome == .imported, report.unpricedRowsAdded > 0 else { return (report, RepriceReport?.none) }
+                let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
+                let generation = try await engine.store.catalogGeneration(logger: logger)
+                return (report, try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger))
             }
         }
-        print(Self.render(report, verbose: verbose))
+        print(Self.render(report, priced: priced, verbose: verbose))
     }
 
-    static func render(_ report: RhetorImportReport, verbose: Bool) -> String {
+    static func render(_ report: RhetorImportReport, priced: RepriceReport? = nil, verbose: Bool) -> String {
         var out: [String] = []
         out.append("Rhetor database \(report.file) (sha256 \(report.sha256.prefix(12))…): source \"\(report.source)\", timestamps read in \(report.timezone), limits into budget \"\(report.budgetName)\".")
         out.append("")
@@ -93,7 +103,12 @@ struct ImportRhetorCommand: AsyncParsableCommand {
             out.append("Dry run: would import \(report.rowsAdded) new usage row(s) and \(report.limitVersionsAdded) limit version(s). Nothing was written.")
         }
         if report.unpricedRowsAdded > 0 {
-            out.append("\(report.unpricedRowsAdded) row(s) are unpriced (Rhetor charged $0 for models it did not know); `budget reprice` prices them once prices are known.")
+            out.append("\(report.unpricedRowsAdded) row(s) came unpriced (Rhetor charged $0 for models it did not know).")
+            if let priced, priced.repriced > 0 {
+                out.append("  \(priced.repriced) of them were priced now with Budget's current prices (\(priced.totalCost.plainText) USD, counted in their dollar limits):")
+                for line in priced.lines { out.append("    \(line.provider)/\(line.model): \(line.records) row(s), \(line.cost.plainText) USD") }
+            }
+            out.append("  `budget serve` prices the rest once their model has a price (rows without a model stay unpriced).")
         }
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         let phases = report.phases.map { $0.phase.rawValue + String(format: " %.1f s", seconds($0.duration)) }.joined(separator: ", ")
