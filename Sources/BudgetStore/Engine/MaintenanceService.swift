@@ -36,31 +36,39 @@ public struct MaintenanceService: Service {
         while !Task.isCancelled {
             // Each chore fails on its own (the database may be briefly away); the next round retries.
             if lastPartitionCheck.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
-                do {
+                await chore("could not create ledger partitions ahead") {
                     try await engine.store.ensurePartitions(monthsAhead: 3, logger: logger)
                     lastPartitionCheck = .now
-                } catch {
-                    logger.warning("could not create ledger partitions ahead", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 await ledgerUpkeep()
             }
-            do {
+            await chore("could not fold the rollup deltas") {
                 try await ReportRepository(client: engine.store.client).foldRollups(logger: logger)
-            } catch {
-                logger.warning("could not fold the rollup deltas", metadata: ["error": "\(String(reflecting: error))"])
             }
-            do {
+            await chore("could not release expired reservations") {
                 var expired = 0
                 repeat {
                     expired = try await engine.store.expireAllocations(logger: logger)
                     if expired > 0 { logger.info("released expired reservations", metadata: ["count": "\(expired)"]) }
                 } while expired == 500
-            } catch {
-                logger.warning("could not release expired reservations", metadata: ["error": "\(String(reflecting: error))"])
             }
-            await repriceUnpricedIfCatalogMoved(since: &repricedAt)
+            await chore("could not price unpriced usage") {
+                try await repriceUnpricedIfCatalogMoved(since: &repricedAt)
+            }
             // Cancellation (shutdown) ends the sleep early; the loop condition then stops the service.
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Runs one chore. A failure is logged, and the next round tries again; a chore cut short
+    /// because the service is stopping is not a failure, and says nothing.
+    private func chore(_ failure: Logger.Message, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch where Task.isCancelled {
+            return
+        } catch {
+            logger.warning(failure, metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -69,40 +77,30 @@ public struct MaintenanceService: Service {
     /// alias) moves its generation; then the unpriced usage of every model that has a price now is
     /// priced and counted in its dollar windows. Each record is priced once, whichever instance
     /// gets to it first (budget_reprice checks every row's state under lock).
-    private func repriceUnpricedIfCatalogMoved(since done: inout Int64?) async {
-        do {
-            let generation = try await engine.store.catalogGeneration(logger: logger)
-            guard generation != done else { return }
-            let report = try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger)
-            if report.repriced > 0 {
-                logger.notice("priced usage recorded as unpriced", metadata: [
-                    "records": "\(report.repriced)", "cost_usd": "\(report.totalCost.plainText)",
-                    "models": "\(report.lines.map { "\($0.provider)/\($0.model)" })",
-                ])
-            }
-            done = generation
-        } catch where !Task.isCancelled {
-            logger.warning("could not price unpriced usage", metadata: ["error": "\(String(reflecting: error))"])
-        } catch {
-            // Shutting down: the next start makes the pass again.
+    private func repriceUnpricedIfCatalogMoved(since done: inout Int64?) async throws {
+        let generation = try await engine.store.catalogGeneration(logger: logger)
+        guard generation != done else { return }
+        let report = try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger)
+        if report.repriced > 0 {
+            logger.notice("priced usage recorded as unpriced", metadata: [
+                "records": "\(report.repriced)", "cost_usd": "\(report.totalCost.plainText)",
+                "models": "\(report.lines.map { "\($0.provider)/\($0.model)" })",
+            ])
         }
+        done = generation
     }
 
     /// Hourly: rows in the default partition get their month's partition; old raw partitions go.
     private func ledgerUpkeep() async {
         let reports = ReportRepository(client: engine.store.client)
-        do {
+        await chore("could not settle the default partition") {
             let settled = try await reports.settleDefaultPartition(monthsAhead: 3, logger: logger)
             if !settled.isEmpty { logger.info("moved rows out of the default partition", metadata: ["partitions": "\(settled)"]) }
-        } catch {
-            logger.warning("could not settle the default partition", metadata: ["error": "\(String(reflecting: error))"])
         }
         guard let months = rawRetentionMonths else { return }
-        do {
+        await chore("could not drop old raw partitions") {
             let dropped = try await reports.dropRawPartitions(keepMonths: months, logger: logger)
             if !dropped.isEmpty { logger.notice("dropped raw ledger partitions (rollups keep their usage)", metadata: ["partitions": "\(dropped)"]) }
-        } catch {
-            logger.warning("could not drop old raw partitions", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 }
