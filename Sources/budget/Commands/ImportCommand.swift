@@ -105,7 +105,7 @@ struct ImportRhetorCommand: AsyncParsableCommand {
         if report.unpricedRowsAdded > 0 {
             out.append("\(report.unpricedRowsAdded) row(s) came unpriced (Rhetor charged $0 for models it did not know).")
             if let priced, priced.repriced > 0 {
-                out.append("  \(priced.repriced) of them were priced now with Budget's current prices (\(priced.totalCost.plainText) USD, counted in their dollar limits):")
+                out.append("  Priced now with Budget's current prices, and counted in their dollar limits: \(priced.repriced) unpriced row(s) of the ledger, \(priced.totalCost.plainText) USD:")
                 for line in priced.lines { out.append("    \(line.provider)/\(line.model): \(line.records) row(s), \(line.cost.plainText) USD") }
             }
             out.append("  `budget serve` prices the rest once their model has a price (rows without a model stay unpriced).")
