@@ -187,6 +187,53 @@ struct UnpricedRepricingTests {
         #expect(try await harness.sql { db in try await RollupCheck.mismatches(db) } == 0, "the rollups follow the repricing")
     }
 
+    /// Several instances make the pass at once after the same price change: every record is
+    /// priced by exactly one of them, and the dollar window counts each cost once.
+    @Test func concurrentPassesPriceEachRecordOnce() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"1000","policy":"warn"}"#)
+            let now = InstantFormat.string(Date())
+            for model in ["nova-a", "nova-b", "nova-c"] {
+                // 1,200 records per model: more than one page (1,000) of the pass.
+                let records = (1...1200).map { tokens in
+                    #"{"occurred_at":"\#(now)","scope":{"provider":"newco","model":"\#(model)"},"usage":{"input_tokens":\#(tokens)}}"#
+                }
+                let reply = try await client.send(.post, "/api/v1/usage/batch", #"{"records":[\#(records.joined(separator: ","))]}"#)
+                #expect(reply.status == .created || reply.status == .ok, "\(reply.text)")
+            }
+        }
+        try await harness.sql { db in
+            try await db.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
+                SELECT 'newco', m, 'newco', m, 0.000001, 0 FROM unnest(ARRAY['nova-a', 'nova-b', 'nova-c']) AS m
+                """)
+        }
+        let repriced = try await harness.sql { db in
+            var logger = Logger(label: "UnpricedRepricingTests")
+            logger.logLevel = .warning
+            var generation: Int64 = 0
+            for try await value in try await db.query("SELECT generation FROM catalog_generation").decode(Int64.self) { generation = value }
+            return try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { [generation, logger] in
+                        let engine = BudgetEngine(client: db, logger: logger, naming: .canonicalNames)
+                        return try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger).repriced
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+        #expect(repriced == 3600, "each record is counted by the one pass that priced it")
+        // Σ tokens 1…1200 = 720,600 per model, at $0.000001 a token: 0.7206 per model.
+        let spent = try await harness.scalar("SELECT spent::text FROM limit_windows")
+        let ledger = try await harness.scalar("SELECT sum(cost_usd)::text FROM usage_records")
+        #expect(spent.flatMap { Decimal(string: $0) } == Decimal(string: "2.1618"), "\(spent ?? "nil")")
+        #expect(ledger.flatMap { Decimal(string: $0) } == Decimal(string: "2.1618"), "\(ledger ?? "nil")")
+        #expect(try await harness.scalar("SELECT count(*)::text FROM usage_records WHERE pricing_status = 'unpriced'") == "0")
+    }
+
     @Test func aPriceThatArrivesWhileTheServerIsDownIsUsedWhenItStarts() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
