@@ -112,12 +112,7 @@ struct RepriceTests {
         }
         // The price arrives while no server runs (a server would price the records by itself:
         // UnpricedRepricingTests), so the command's way is what prices them here.
-        try await harness.sql { client in
-            try await client.query("""
-                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
-                VALUES ('newco', 'nova-1', 'newco', 'nova-1', 0.000001, 0.000004)
-                """)
-        }
+        try await harness.storePrice("newco", "nova-1", input: "0.000001", output: "0.000004")
         let from = try #require(InstantFormat.parse("2026-11-01T00:00:00Z")), to = try #require(InstantFormat.parse("2026-12-01T00:00:00Z"))
         try await harness.sql { client in
             let engine = BudgetEngine(client: client, logger: Logger(label: "RepriceTests"), naming: .canonicalNames)
@@ -146,11 +141,16 @@ struct UnpricedRepricingTests {
         try await client.send(.get, "/api/v1/status").items.first?["spent"] as? String
     }
 
+    /// A budget whose one limit warns at `amount` dollars a month spent on provider newco.
+    private static func newcoBudget(_ client: any TestClientProtocol, amount: String) async throws {
+        let budget = try await client.makeBudget()
+        _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"\#(amount)","policy":"warn"}"#)
+    }
+
     @Test func priceSetOverHTTPPricesThePastUsageOfThatModelOnceAndCountsIt() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
-            let budget = try await client.makeBudget()
-            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"100","policy":"warn"}"#)
+            try await Self.newcoBudget(client, amount: "100")
             let now = InstantFormat.string(Date())
             for (model, tokens) in [("nova-1", 1000), ("nova-1", 2000), ("nova-2", 4000)] {
                 let reply = try await client.send(.post, "/api/v1/usage",
@@ -192,8 +192,7 @@ struct UnpricedRepricingTests {
     @Test func concurrentPassesPriceEachRecordOnce() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
-            let budget = try await client.makeBudget()
-            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"newco"},"period":"monthly","amount":"1000","policy":"warn"}"#)
+            try await Self.newcoBudget(client, amount: "1000")
             let now = InstantFormat.string(Date())
             for model in ["nova-a", "nova-b", "nova-c"] {
                 // 1,200 records per model: more than one page (1,000) of the pass.
@@ -204,12 +203,7 @@ struct UnpricedRepricingTests {
                 #expect(reply.status == .created || reply.status == .ok, "\(reply.text)")
             }
         }
-        try await harness.sql { db in
-            try await db.query("""
-                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
-                SELECT 'newco', m, 'newco', m, 0.000001, 0 FROM unnest(ARRAY['nova-a', 'nova-b', 'nova-c']) AS m
-                """)
-        }
+        for model in ["nova-a", "nova-b", "nova-c"] { try await harness.storePrice("newco", model, input: "0.000001", output: "0") }
         let repriced = try await harness.sql { db in
             var logger = Logger(label: "UnpricedRepricingTests")
             logger.logLevel = .warning
@@ -240,12 +234,7 @@ struct UnpricedRepricingTests {
             let reply = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"newco","model":"nova-3"},"usage":{"input_tokens":100}}"#)
             #expect(reply.string("pricing_status") == "unpriced")
         }
-        try await harness.sql { db in
-            try await db.query("""
-                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
-                VALUES ('newco', 'nova-3', 'newco', 'nova-3', 0.00001, 0)
-                """)
-        }
+        try await harness.storePrice("newco", "nova-3", input: "0.00001", output: "0")
         try await harness.withApp { client in
             let priced = try await eventually(10) {
                 try await client.send(.get, "/api/v1/usage?model=nova-3").items.first?["cost_usd"] as? String == "0.001"

@@ -160,14 +160,7 @@ public enum RecordOutcome: Sendable {
 
 /// The JSON conventions shared with the SQL functions: ISO 8601 instants with fractional seconds.
 enum EngineJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(InstantFormat.string(date))
-        }
-        return encoder
-    }()
+    static let encoder = encoder(writingInstants: InstantFormat.string)
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
@@ -189,16 +182,18 @@ enum EngineJSON {
     /// Instants with microseconds, for statements that find stored rows by their instant
     /// (budget_reprice matches each record's occurred_at): a row written with sub-millisecond
     /// precision, as a Rhetor import writes them, would not be found by its millisecond.
-    static let exactInstantEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(InstantFormat.microseconds(date))
-        }
-        return encoder
-    }()
+    static let exactInstantEncoder = encoder(writingInstants: InstantFormat.microseconds)
 
     static func encodeWithExactInstants(_ value: some Encodable) throws -> String {
         String(decoding: try exactInstantEncoder.encode(value), as: UTF8.self)
+    }
+
+    private static func encoder(writingInstants text: @escaping @Sendable (Date) -> String) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(text(date))
+        }
+        return encoder
     }
 }

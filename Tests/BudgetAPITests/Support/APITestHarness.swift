@@ -46,6 +46,17 @@ struct APITestHarness {
             return nil
         }
     }
+
+    /// A current price written straight into the table, as a sync or another instance would,
+    /// with no server told of it.
+    func storePrice(_ provider: String, _ model: String, input: String, output: String) async throws {
+        try await sql { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token)
+                VALUES (\(provider), \(model), lower(\(provider)), lower(\(model)), \(input)::numeric, \(output)::numeric)
+                """)
+        }
+    }
 }
 
 /// One HTTP answer, with the body parsed as JSON.
