@@ -70,6 +70,8 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))
     BudgetsController(repository: BudgetRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
     LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+    WindowResetsController(resets: WindowResetRepository(client: client), budgets: BudgetRepository(client: client), limits: LimitRepository(client: client),
+                           catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
     AllocationsController(engine: engine).addRoutes(to: api)
     UsageController(engine: engine).addRoutes(to: api)
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)

@@ -20,6 +20,13 @@ enum Views {
         ])
     }
 
+    static func windowReset(_ reset: WindowReset) -> JSONValue {
+        .object([
+            "id": .id(reset.id), "budget_id": .id(reset.budgetID), "period": .text(reset.period?.rawValue), "limit_id": .id(reset.limitID),
+            "reset_at": .instant(reset.resetAt), "reset_by": .text(reset.resetBy), "reason": .text(reset.reason),
+        ])
+    }
+
     static func filter(_ filter: ScopeFilter) -> JSONValue {
         .object([
             "component": .text(filter.component), "provider": .text(filter.provider), "model": .text(filter.model),

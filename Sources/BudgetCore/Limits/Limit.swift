@@ -5,6 +5,10 @@ public enum Period: String, Sendable, Codable, CaseIterable {
     case hourly, daily, weekly, monthly
     case perSession = "per_session"
     case perTask = "per_task"
+
+    /// A stretch of the calendar (not a session's or a task's windows, which are keyed by id):
+    /// only these can be reset.
+    public var isTimePeriod: Bool { self != .perSession && self != .perTask }
 }
 
 public enum Metric: String, Sendable, Codable, CaseIterable {

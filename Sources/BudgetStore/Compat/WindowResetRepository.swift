@@ -39,7 +39,7 @@ public struct WindowResetRepository: Sendable {
     /// Only time periods can be reset: session and task windows are keyed by their ids.
     public func reset(budgetID: UUID, period: Period?, limitID: UUID?, by actor: String?, reason: String?, logger: Logger) async throws -> WindowReset {
         precondition(period != nil || limitID != nil, "a reset names a period or a limit")
-        precondition(period != .perSession && period != .perTask, "only time windows can be reset")
+        precondition(period?.isTimePeriod ?? true, "only time windows can be reset")
         do {
             let reset = try await client.withRows("""
                 SELECT r.id, r.budget_id, r.period, r.limit_id, r.reset_at, r.reset_by, r.reason
@@ -55,12 +55,16 @@ public struct WindowResetRepository: Sendable {
         throw StoreError(.corrupt, "budget_reset_window returned no row")
     }
 
-    /// The resets of a budget, newest first.
-    public func list(budgetID: UUID, limit: Int = 100, logger: Logger) async throws -> [WindowReset] {
+    /// The resets of a budget, newest first; `before` is the (reset_at, id) of the last one of
+    /// the previous page.
+    public func list(budgetID: UUID, before: (Date, UUID)? = nil, limit: Int = 100, logger: Logger) async throws -> [WindowReset] {
         var resets: [WindowReset] = []
+        let (beforeAt, beforeID) = (before?.0, before?.1)
         let rows = try await client.collect("""
             SELECT id, budget_id, period, limit_id, reset_at, reset_by, reason FROM window_resets
-            WHERE budget_id = \(budgetID) ORDER BY reset_at DESC LIMIT \(limit)
+            WHERE budget_id = \(budgetID)
+              AND (\(beforeAt)::timestamptz IS NULL OR (reset_at, id) < (\(beforeAt), \(beforeID)))
+            ORDER BY reset_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         for try await row in rows.decode(Row.self) { resets.append(try Self.reset(from: row)) }
         return resets

@@ -435,9 +435,6 @@ struct RhetorCompatController {
     }
 
     static func resetBody(_ reset: WindowReset) -> JSONValue {
-        .object([
-            "id": .id(reset.id), "period": .text(reset.period?.rawValue), "limit_id": .id(reset.limitID),
-            "reset_at": .instant(reset.resetAt), "reset_by": .text(reset.resetBy), "reason": .text(reset.reason),
-        ])
+        Views.windowReset(reset)
     }
 }
