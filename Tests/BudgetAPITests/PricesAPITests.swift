@@ -207,13 +207,11 @@ struct UnpricedRepricingTests {
         let repriced = try await harness.sql { db in
             var logger = Logger(label: "UnpricedRepricingTests")
             logger.logLevel = .warning
-            var generation: Int64 = 0
-            for try await value in try await db.query("SELECT generation FROM catalog_generation").decode(Int64.self) { generation = value }
             return try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { [generation, logger] in
+                    group.addTask { [logger] in
                         let engine = BudgetEngine(client: db, logger: logger, naming: .canonicalNames)
-                        return try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger).repriced
+                        return try await engine.repriceUnpriced(logger: logger).repriced
                     }
                 }
                 return try await group.reduce(0, +)

@@ -8,7 +8,12 @@ public enum Period: String, Sendable, Codable, CaseIterable {
 
     /// A stretch of the calendar (not a session's or a task's windows, which are keyed by id):
     /// only these can be reset.
-    public var isTimePeriod: Bool { self != .perSession && self != .perTask }
+    public var isTimePeriod: Bool {
+        switch self {
+        case .hourly, .daily, .weekly, .monthly: true
+        case .perSession, .perTask: false
+        }
+    }
 }
 
 public enum Metric: String, Sendable, Codable, CaseIterable {

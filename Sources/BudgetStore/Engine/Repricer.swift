@@ -34,10 +34,11 @@ extension BudgetEngine {
     }
 
     /// Prices the unpriced records, whenever they occurred, whose model has a price in the catalog
-    /// of `generation` (or a newer one). Records of models still without a price are not read.
-    /// `budget serve` runs this after every change of the catalog (UnpricedRepricing).
-    public func repriceUnpriced(catalogGeneration generation: Int64, logger: Logger) async throws -> RepriceReport {
-        let catalog = try await self.catalog.reload(ifOlderThan: generation - 1)
+    /// of `generation` or a newer one (nil: the catalog as it is now, freshly read). Records of
+    /// models still without a price are not read. `budget serve` runs this after every change of
+    /// the catalog (MaintenanceService), and `budget import rhetor` after an import.
+    public func repriceUnpriced(catalogGeneration generation: Int64? = nil, logger: Logger) async throws -> RepriceReport {
+        let catalog = try await self.catalog.reload(ifOlderThan: generation.map { $0 - 1 })
         var report = RepriceReport()
         for model in try await repository.unpricedModels(logger: logger)
         where catalog.price(provider: model.provider, model: model.model, naming: naming) != nil {

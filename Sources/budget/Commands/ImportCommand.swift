@@ -60,8 +60,7 @@ struct ImportRhetorCommand: AsyncParsableCommand {
                 // as a running server would do at its next price change.
                 guard report.outcome == .imported, report.unpricedRowsAdded > 0 else { return (report, RepriceReport?.none) }
                 let engine = BudgetEngine(client: client, logger: logger, naming: .canonicalNames)
-                let generation = try await engine.store.catalogGeneration(logger: logger)
-                return (report, try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger))
+                return (report, try await engine.repriceUnpriced(logger: logger))
             }
         }
         print(Self.render(report, priced: priced, verbose: verbose))

@@ -196,7 +196,7 @@ struct ApolloCompatController {
             let query = Scope(component: chosen.policy.component ?? component, taskType: chosen.policy.taskType ?? taskType,
                               tier: current.rawValue, sessionID: contextID, taskID: contextID)
             var states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
-            if !states.contains(where: { $0.limitID == chosen.limitID }), contextID != nil || (period != .perSession && period != .perTask) {
+            if !states.contains(where: { $0.limitID == chosen.limitID }), contextID != nil || period.period.isTimePeriod {
                 // A policy set through another instance: this one's cached catalog is older.
                 engine.catalog.invalidate()
                 states = try await engine.status(query: query, budgetID: budgetID, logger: context.logger)
