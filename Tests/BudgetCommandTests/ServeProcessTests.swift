@@ -123,6 +123,19 @@ struct ServeProcessTests {
         #expect(!postmasterRuns(dataDirectory))
     }
 
+    @Test func textLogLinesCarryTheirMetadataInStreamLogHandlersLayout() async throws {
+        let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
+        let run = try await ImportCommandTests().budget(["migrate"], database: database,
+                                                        environment: ["BUDGET_LOG_LEVEL": "info", "BUDGET_LOG_FORMAT": "text"])
+        #expect(run.status == 0, "\(run.errors)")
+        // e.g. 2026-11-22T15:04:05+0000 info budget: name=budgets version=1 [BudgetStore] applied migration
+        let applied = run.errors.split(separator: "\n").filter { $0.hasSuffix("[BudgetStore] applied migration") }
+        let first = try #require(applied.first, "\(run.errors)")
+        #expect(first.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info budget: name=budgets version=1 \[BudgetStore\] applied migration/) != nil,
+                "\(first)")
+        #expect(applied.count > 20)
+    }
+
     @Test func aBadSettingStopsServeWithTheSettingsName() async throws {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
         let run = try await ImportCommandTests().budget(["serve"], database: database, environment: ["BUDGET_WEBHOOKS": "maybe"])

@@ -38,20 +38,22 @@ extension UUID {
 
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
 
+    /// Written straight into the string's own storage: one allocation, not a scratch array too.
     private func text(_ digits: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        append(digits, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private func append(_ digits: [UInt8], to out: inout [UInt8]) {
-        withUnsafeBytes(of: uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
+        String(unsafeUninitializedCapacity: 36) { out in
+            var position = 0
+            withUnsafeBytes(of: uuid) { raw in
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    out[position] = digits[Int(byte >> 4)]
+                    out[position + 1] = digits[Int(byte & 0x0F)]
+                    position += 2
+                }
             }
+            return position
         }
     }
 

@@ -140,22 +140,42 @@ extension Decimal {
             digits /= 10
             places -= 1
         }
-        let text = Array(String(digits).utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count + 42)
-        if sign == .minus { out.append(UInt8(ascii: "-")) }
-        if places <= 0 {
-            out.append(contentsOf: text)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -places))
-        } else if text.count <= places {
-            out.append(contentsOf: "0.".utf8)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: places - text.count))
-            out.append(contentsOf: text)
-        } else {
-            out.append(contentsOf: text[..<(text.count - places)])
-            out.append(UInt8(ascii: "."))
-            out.append(contentsOf: text[(text.count - places)...])
+        // At most 20 digits, a sign, "0." and 38 zeros: composed on the stack, so that a short
+        // result (most amounts) needs no allocation at all.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
+            var text: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes for the up to 20 digits
+            let count = withUnsafeMutableBytes(of: &text) { raw in
+                var end = raw.count
+                repeat {
+                    end -= 1
+                    raw[end] = UInt8(ascii: "0") + UInt8(digits % 10)
+                    digits /= 10
+                } while digits > 0
+                return raw.count - end
+            }
+            var length = 0
+            func put(_ byte: UInt8) {
+                out[length] = byte
+                length += 1
+            }
+            withUnsafeBytes(of: text) { raw in
+                let digitsText = raw[(raw.count - count)...]
+                if sign == .minus { put(UInt8(ascii: "-")) }
+                if places <= 0 {
+                    digitsText.forEach(put)
+                    for _ in 0 ..< -places { put(UInt8(ascii: "0")) }
+                } else if count <= places {
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "."))
+                    for _ in 0 ..< places - count { put(UInt8(ascii: "0")) }
+                    digitsText.forEach(put)
+                } else {
+                    digitsText.prefix(count - places).forEach(put)
+                    put(UInt8(ascii: "."))
+                    digitsText.suffix(places).forEach(put)
+                }
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: out[..<length]), as: UTF8.self)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

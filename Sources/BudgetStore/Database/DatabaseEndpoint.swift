@@ -97,6 +97,23 @@ public struct DatabaseEndpoint: Sendable, Equatable {
         return configuration
     }
 
+    /// Configuration of `budget serve`'s pool: its `poolSize` connections stay open.
+    ///
+    /// postgres-nio gives every connection it may close when idle an idle timer, and every idle
+    /// connection a keep-alive timer; each is a task group of its own, started when the
+    /// connection goes back to the pool and cancelled when it is next leased. On the hot path a
+    /// connection is leased for every engine batch, so those timers cost 3.6 task creations per
+    /// allocate+commit pair (1,000 pairs/s, counted with uprobes; docs/PERFORMANCE.md). Connections
+    /// that always stay open need no idle timer. The keep-alive query is kept where it guards
+    /// something: over TCP, where a network can drop an idle connection without a word. A Unix
+    /// socket (the private cluster) cannot be dropped so; a closed one is noticed at once.
+    public func servingClientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
+        var configuration = clientConfiguration(maximumConnections: poolSize)
+        configuration.options.minimumConnections = poolSize
+        if case .unixSocket = address { configuration.options.keepAliveBehavior = nil }
+        return configuration
+    }
+
     /// Configuration for one dedicated `PostgresConnection` (migrations, administration).
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         switch address {

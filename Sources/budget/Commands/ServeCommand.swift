@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
             // runs on it: a batch's answer is read and the next batch sent on that thread, without
             // waiting behind HTTP traffic on the server's loops or request handlers in the task pool.
             let databaseLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: configuration.databasePoolSize),
+            let client = PostgresClient(configuration: endpoint.servingClientConfiguration(poolSize: configuration.databasePoolSize),
                                         eventLoopGroup: databaseLoop, backgroundLogger: Logger(label: "BudgetStore"))
             let sources = try PriceSourceConfig.load(file: configuration.priceSourcesFile)
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
