@@ -164,7 +164,7 @@ struct UnpricedRepricingTests {
 
             try await client.setPrice("newco", "nova-1", input: "0.000001", output: "0.000004")
             // 1000 × 0.000001 + 500 × 0.000004 = 0.003;  2000 × 0.000001 + 500 × 0.000004 = 0.004
-            let counted = try await eventually(10) { try await Self.spent(client) == "0.007" }
+            let counted = try await eventually(30) { try await Self.spent(client) == "0.007" }
             let spentOnce = try await Self.spent(client)
             #expect(counted, "spent is \(spentOnce ?? "nil")")
             let ledger = try await client.send(.get, "/api/v1/usage?provider=newco&model=nova-1")
@@ -176,7 +176,7 @@ struct UnpricedRepricingTests {
 
             // The next change of the catalog prices nova-2, and nova-1's records are not counted again.
             try await client.setPrice("newco", "nova-2", input: "0.000002", output: "0")
-            let both = try await eventually(10) { try await Self.spent(client) == "0.015" }    // + 4000 × 0.000002
+            let both = try await eventually(30) { try await Self.spent(client) == "0.015" }    // + 4000 × 0.000002
             let spentBoth = try await Self.spent(client)
             #expect(both, "spent is \(spentBoth ?? "nil")")
             try await Task.sleep(for: .milliseconds(600))   // three more maintenance rounds
@@ -234,7 +234,7 @@ struct UnpricedRepricingTests {
         }
         try await harness.storePrice("newco", "nova-3", input: "0.00001", output: "0")
         try await harness.withApp { client in
-            let priced = try await eventually(10) {
+            let priced = try await eventually(30) {
                 try await client.send(.get, "/api/v1/usage?model=nova-3").items.first?["cost_usd"] as? String == "0.001"
             }
             #expect(priced)

@@ -78,7 +78,7 @@ struct ReportsTests {
             // Prices become known; the server reprices by itself (UPDATEs of the ledger) and the rollups follow.
             try await client.setPrice("acme", "unpriced-0", input: "0.000003", output: "0")
             try await client.setPrice("acme", "unpriced-1", input: "0.000005", output: "0")
-            let repriced = try await eventually(15) {
+            let repriced = try await eventually(30) {
                 try await harness.scalar("SELECT count(*)::text FROM usage_records WHERE pricing_status = 'unpriced'") == "0"
             }
             #expect(repriced)

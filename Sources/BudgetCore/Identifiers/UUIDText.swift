@@ -38,6 +38,18 @@ extension UUID {
 
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
 
+    /// Appends the upper-case text to `bytes` (JSON written by hand), with no string in between.
+    public func appendUppercasedText(to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + 36)
+        withUnsafeBytes(of: uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.upperDigits[Int(byte >> 4)])
+                bytes.append(Self.upperDigits[Int(byte & 0x0F)])
+            }
+        }
+    }
+
     /// Written straight into the string's own storage: one allocation, not a scratch array too.
     private func text(_ digits: [UInt8]) -> String {
         String(unsafeUninitializedCapacity: 36) { out in

@@ -11,8 +11,28 @@ protocol EngineJSONWritable {
 
 /// Appends the members of one JSON object.
 struct JSONMembers {
-    var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8] = []
     private var first = true
+
+    /// Writes `value` as an object at the end of `out`, in `out`'s own storage: nested objects
+    /// and arrays of objects need no buffers of their own.
+    static func append(_ value: some EngineJSONWritable, to out: inout [UInt8]) throws {
+        var members = JSONMembers()
+        swap(&members.bytes, &out)
+        defer { swap(&members.bytes, &out) }
+        try value.writeJSON(into: &members)
+        members.close()
+    }
+
+    /// Writes `values` as an array of objects at the end of `out`.
+    static func append(_ values: [some EngineJSONWritable], to out: inout [UInt8]) throws {
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            try append(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
 
     private mutating func key(_ name: StaticString) {
         bytes.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
@@ -32,7 +52,7 @@ struct JSONMembers {
         guard let value else { return }
         key(name)
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value.uppercasedText.utf8)
+        value.appendUppercasedText(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -71,37 +91,37 @@ struct JSONMembers {
     mutating func object(_ name: StaticString, _ value: (some EngineJSONWritable)?) throws {
         guard let value else { return }
         key(name)
-        bytes.append(contentsOf: try EngineJSON.bytes(value))
+        try Self.append(value, to: &bytes)
     }
 
     mutating func objects(_ name: StaticString, _ values: [some EngineJSONWritable]?) throws {
         guard let values else { return }
         key(name)
-        bytes.append(contentsOf: try EngineJSON.bytes(values))
+        try Self.append(values, to: &bytes)
     }
 
-    /// The object, closed.
-    mutating func finish() -> [UInt8] {
+    /// Closes the object.
+    private mutating func close() {
         if first { bytes.append(UInt8(ascii: "{")) }
         bytes.append(UInt8(ascii: "}"))
-        return bytes
     }
 }
 
 extension EngineJSON {
+    /// Room for a typical allocation or ledger record, so that writing one rarely reallocates.
+    private static let typicalSize = 1024
+
     static func bytes(_ value: some EngineJSONWritable) throws -> [UInt8] {
-        var members = JSONMembers()
-        try value.writeJSON(into: &members)
-        return members.finish()
+        var out: [UInt8] = []
+        out.reserveCapacity(typicalSize)
+        try JSONMembers.append(value, to: &out)
+        return out
     }
 
     static func bytes(_ values: [some EngineJSONWritable]) throws -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        for (index, value) in values.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: try bytes(value))
-        }
-        out.append(UInt8(ascii: "]"))
+        var out: [UInt8] = []
+        out.reserveCapacity(typicalSize)
+        try JSONMembers.append(values, to: &out)
         return out
     }
 

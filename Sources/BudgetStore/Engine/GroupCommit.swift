@@ -24,13 +24,23 @@ struct EngineCall: Sendable {
     var requestHash: String
 
     /// The argument of budget_engine_run: the calls as a JSON array, in order.
-    static func batch(_ calls: some Sequence<EngineCall>) -> String {
+    static func batch(_ calls: some Collection<EngineCall>) -> String {
         var text = "["
+        text.reserveCapacity(calls.reduce(2) { $0 + $1.elementSizeEstimate })
         for (index, call) in calls.enumerated() {
             if index > 0 { text += "," }
             call.appendBatchElement(to: &text)
         }
         return text + "]"
+    }
+
+    /// Room for the call's element in the batch: its JSON arguments and the members around them.
+    private var elementSizeEstimate: Int {
+        let arguments = switch operation {
+        case .allocate(let allocation, let windows): allocation.utf8.count + windows.utf8.count
+        case .commit(_, let record): record.utf8.count
+        }
+        return arguments + requestHash.utf8.count + (idempotencyKey?.utf8.count ?? 0) + 160
     }
 
     /// The call as an element of budget_engine_run's argument.

@@ -131,7 +131,7 @@ struct JSONShapeError: Error, CustomStringConvertible {
 
 /// Polls until `condition` holds, for at most `seconds` (for work the server does in the
 /// background: webhook deliveries, the pricing of unpriced usage).
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
