@@ -123,7 +123,7 @@ struct ServeProcessTests {
         #expect(!postmasterRuns(dataDirectory))
     }
 
-    @Test func textLogLinesCarryTheirMetadataInStreamLogHandlersLayout() async throws {
+    @Test func logLinesCarryTheirMetadataAsTextOrJSON() async throws {
         let database = try await TestDatabaseServer.shared.makeDatabase(migrated: false)
         let run = try await ImportCommandTests().budget(["migrate"], database: database,
                                                         environment: ["BUDGET_LOG_LEVEL": "info", "BUDGET_LOG_FORMAT": "text"])
@@ -134,6 +134,19 @@ struct ServeProcessTests {
         #expect(first.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info budget: name=budgets version=1 \[BudgetStore\] applied migration/) != nil,
                 "\(first)")
         #expect(applied.count > 20)
+
+        let json = try await ImportCommandTests().budget(["migrate"], database: try await TestDatabaseServer.shared.makeDatabase(migrated: false),
+                                                         environment: ["BUDGET_LOG_LEVEL": "info", "BUDGET_LOG_FORMAT": "json"])
+        #expect(json.status == 0, "\(json.errors)")
+        let objects = json.errors.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let firstObject = try #require(objects.first { $0["message"] as? String == "applied migration" }, "\(json.errors)")
+        #expect(firstObject["name"] as? String == "budgets")
+        #expect(firstObject["version"] as? String == "1")
+        #expect(firstObject["level"] as? String == "info")
+        #expect(firstObject["label"] as? String == "budget")
+        #expect(firstObject["source"] as? String == "BudgetStore")
     }
 
     @Test func aBadSettingStopsServeWithTheSettingsName() async throws {
