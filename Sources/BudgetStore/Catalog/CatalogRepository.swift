@@ -12,15 +12,25 @@ public struct CatalogRepository: Sendable {
         self.client = client
     }
 
+    /// The catalog's generation now, without loading the catalog: it moves with every change of
+    /// a budget, limit, price, alias or window reset.
+    public func generation(logger: Logger) async throws -> Int64 {
+        try await client.withConnection { try await Self.generation(on: $0, logger: logger) }
+    }
+
+    private static func generation(on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        for try await value in try await connection.query("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
+            return value
+        }
+        throw StoreError(.corrupt, "catalog_generation has no row")
+    }
+
     /// One consistent snapshot: everything is read in one REPEATABLE READ transaction.
     public func load(logger: Logger) async throws -> LimitCatalog {
         try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-                var generation: Int64 = 0
-                for try await value in try await connection.query("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
-                    generation = value
-                }
+                let generation = try await Self.generation(on: connection, logger: logger)
                 var budgets: [UUID: BudgetInfo] = [:]
                 for try await (id, name, zone, active) in try await connection.query(
                     "SELECT id, name, timezone, active FROM budgets WHERE deleted_at IS NULL", logger: logger

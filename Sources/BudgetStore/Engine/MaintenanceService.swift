@@ -78,7 +78,7 @@ public struct MaintenanceService: Service {
     /// priced and counted in its dollar windows. Each record is priced once, whichever instance
     /// gets to it first (budget_reprice checks every row's state under lock).
     private func repriceUnpricedIfCatalogMoved(since done: inout Int64?) async throws {
-        let generation = try await engine.store.catalogGeneration(logger: logger)
+        let generation = try await CatalogRepository(client: engine.store.client).generation(logger: logger)
         guard generation != done else { return }
         let report = try await engine.repriceUnpriced(catalogGeneration: generation, logger: logger)
         if report.repriced > 0 {

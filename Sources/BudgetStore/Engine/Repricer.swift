@@ -139,14 +139,6 @@ extension EngineRepository {
             """, logger: logger))
     }
 
-    /// The catalog's generation now (it moves with every change of a budget, limit, price or alias).
-    public func catalogGeneration(logger: Logger) async throws -> Int64 {
-        for try await generation in try await client.collect("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
-            return generation
-        }
-        throw StoreError(.corrupt, "catalog_generation has no row")
-    }
-
     /// Returns the ids actually repriced, or nil when the catalog was stale.
     func reprice(_ records: [LedgerRecord], generation: Int64, logger: Logger) async throws -> [UUID]? {
         let rows = try await client.collect("SELECT budget_reprice(\(try EngineJSON.encodeWithExactInstants(records))::jsonb, \(generation))::text", logger: logger)
