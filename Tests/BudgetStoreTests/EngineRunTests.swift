@@ -94,6 +94,7 @@ struct EngineRunTests {
             try await sql("UPDATE allocations SET expires_at = now() - interval '1 second' WHERE id = \(overdue)")
             let unpriced = try await allocate(0.01)
             let big = try await allocate(0.02)
+            let late = try await allocate(0.03)
 
             let catalog = try await engine.catalog.current()
             let generation = catalog.generation
@@ -106,8 +107,8 @@ struct EngineRunTests {
                 return .allocate(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(row), windows: try EngineJSON.encode(windows)),
                                             generation: generation, idempotencyKey: nil, requestHash: "a-\(row.id)"), row, windows)
             }
-            func commit(_ id: UUID, _ cost: Decimal?, hash: String? = nil) throws -> Sent {
-                let record = engine.ledgerRecord(for: .init(occurredAt: nil, scope: scope, usage: TokenUsage(input: 100, output: 7), costUSD: cost,
+            func commit(_ id: UUID, _ cost: Decimal?, hash: String? = nil, at occurredAt: Date? = nil) throws -> Sent {
+                let record = engine.ledgerRecord(for: .init(occurredAt: occurredAt, scope: scope, usage: TokenUsage(input: 100, output: 7), costUSD: cost,
                                                             requestID: "req", metadata: .object([:])),
                                                  allocationID: id, catalog: catalog, now: Date())
                 return .commit(EngineCall(operation: .commit(allocationID: id, record: try EngineJSON.encode(record)),
@@ -128,6 +129,8 @@ struct EngineRunTests {
                 try allocation(0.60, priority: .critical),    // over the limit: a recorded bypass; both warn thresholds
                 try commit(big, 0.70),                        // spent 1.15: the 0.5 threshold, and exceeded
                 try allocation(0.50),                         // denied again: the same event, twice
+                try commit(late, 0.03, at: Date().addingTimeInterval(-86_400)),   // yesterday's windows, new: their spend
+                                                                                  // from the ledger, less this very record
             ]
             let payload = EngineCall.batch(calls.map(\.call))
 
@@ -144,8 +147,10 @@ struct EngineRunTests {
             // The scenario reached what it means to cover.
             #expect(actual.map(\.name) == [
                 "committed", "granted", "replayed", "conflict", "not_found", "expired", "expired", "committed",
-                "denied", "stale", "bypass", "committed", "denied",
+                "denied", "stale", "bypass", "committed", "denied", "committed",
             ])
+            // Yesterday's windows hold the late record once: 0.03 on each limit, not 0.06.
+            #expect(setBased.state.components(separatedBy: #""spent": "0.03""#).count - 1 == 2, "\(setBased.state)")
             for event in ["threshold:", "exceeded:", "denied:", "bypass:", "unpriced:"] {
                 #expect(setBased.state.contains(event), "no \(event) event")
             }
