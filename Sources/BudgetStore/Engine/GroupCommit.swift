@@ -86,7 +86,10 @@ final class GroupCommitter: Sendable {
     /// One batch in flight per process. The batches of a hot window run one after another in the
     /// database anyway (each holds the window's row until it commits); with one at a time they are
     /// bigger, so fewer transactions and WAL flushes per call. Set-based batches (0018) measured
-    /// 1,643–1,857 pairs/s with one, 1,038–1,128 with two (docs/PERFORMANCE.md). The price: a
+    /// 1,643–1,857 pairs/s with one, 1,038–1,128 with two (docs/PERFORMANCE.md). Two stayed worse
+    /// with a batch function that wrote its rows before locking the windows (2,000–2,080 against
+    /// 2,585–2,957): the batches halve, and each costs about 1 ms in PostgreSQL whatever its size
+    /// (docs/PERFORMANCE.md, "the lock taken late, tried again"). The price: a
     /// batch that waits on a lock (a window held by another instance's batch or a reset) holds up
     /// this process's calls for every budget until that lock is released.
     private static let maxInFlight = 1

@@ -60,7 +60,7 @@ struct RhetorCompatController {
         rhetor.post("reset") { request, context in try await reset(request, context) }
         rhetor.get("resets") { _, context in
             let (budget, _) = try await rhetorBudget(context.logger)
-            let items = try await resets.list(budgetID: budget.id, logger: context.logger).map(Self.resetBody)
+            let items = try await resets.list(budgetID: budget.id, logger: context.logger).map(Views.windowReset)
             return try JSONResponse.make(.ok, JSONValue.object(["items": .array(items)]))
         }
     }
@@ -427,14 +427,10 @@ struct RhetorCompatController {
         return try await idempotency.respond(operation: "rhetor.reset:\(budget.id)", request: request, hash: body.hash, logger: context.logger) {
             let reset = try await resets.reset(budgetID: budget.id, period: period, limitID: nil, by: request.actor, reason: reason, logger: context.logger)
             engine.catalog.invalidate()
-            guard case .object(var body) = Self.resetBody(reset) else { return (.created, Self.resetBody(reset)) }
+            guard case .object(var body) = Views.windowReset(reset) else { return (.created, Views.windowReset(reset)) }
             body["reset"] = .bool(true)
             body["budget"] = .string(budget.name)
             return (.created, .object(body))
         }
-    }
-
-    static func resetBody(_ reset: WindowReset) -> JSONValue {
-        Views.windowReset(reset)
     }
 }
