@@ -35,6 +35,17 @@ struct PrivateClusterTests {
         let first = try await cluster.acquire()
         #expect(first.endpoint.database == "budget")
         #expect(serverRuns(first.layout))
+        // A new cluster has its WAL segments made ahead, as one that has run through checkpoints
+        // would: no transaction under load waits while a segment is written full of zeros.
+        let ready = try await scalar("""
+            SELECT count(*)::text FROM pg_ls_waldir()
+            WHERE name ~ '^[0-9A-F]{24}$' AND name > pg_walfile_name(pg_current_wal_lsn())
+            """, first.endpoint)
+        let wanted = try await scalar("""
+            SELECT (pg_size_bytes(current_setting('min_wal_size')) / pg_size_bytes(current_setting('wal_segment_size')))::text
+            """, first.endpoint)
+        #expect(wanted == "16", "min_wal_size 256MB in 16 MB segments")
+        #expect((ready.flatMap { Int($0) } ?? 0) >= 15, "segments ready ahead: \(ready ?? "none")")
         _ = try await scalar("CREATE TABLE kept (note text)", first.endpoint)
         _ = try await scalar("INSERT INTO kept VALUES ('still here')", first.endpoint)
         try await first.release()

@@ -23,7 +23,9 @@ public struct PrivateCluster: Sendable {
     public struct Options: Sendable {
         /// Extra `postgres -c name=value` settings. Autovacuum looks every 10 s (not every minute):
         /// the engine's tables collect dead rows fast under load (0017_limit_window_storage.sql).
-        public var serverSettings: [String: String] = ["max_connections": "200", "autovacuum_naptime": "10s"]
+        /// 256 MB of WAL segments are kept ready (`min_wal_size`, 80 MB by default): about 40 s of
+        /// allocate + commit at full speed (see `prepareWALSegments`).
+        public var serverSettings: [String: String] = ["max_connections": "200", "autovacuum_naptime": "10s", "min_wal_size": "256MB"]
         /// Where the PostgreSQL programs are; found automatically when nil.
         public var binariesOverride: String?
         public init() {}
@@ -67,13 +69,16 @@ public struct PrivateCluster: Sendable {
         defer { clusterLock.unlock() }
         try await usersLock.lock(.shared)
         do {
-            try await initialiseIfNeeded(layout: layout, binaries: binaries, serverUser: serverUser, runner: runner)
+            let initialisedNow = try await initialiseIfNeeded(layout: layout, binaries: binaries, serverUser: serverUser, runner: runner)
             let startedNow = try await startIfNeeded(layout: layout, binaries: binaries, runner: runner)
             let endpoint = DatabaseEndpoint(
                 address: .unixSocket(directory: layout.socketDirectory, port: Self.socketPort),
                 username: Self.superuser,
                 database: Self.databaseName
             )
+            if initialisedNow {
+                try await prepareWALSegments(endpoint: endpoint)
+            }
             try await createDatabaseIfNeeded(endpoint: endpoint)
             if startedNow {
                 logger.info("private PostgreSQL started", metadata: ["pgdata": "\(layout.pgdata)", "socket": "\(layout.socketDirectory)"])
@@ -152,11 +157,12 @@ public struct PrivateCluster: Sendable {
         return Layout(dataDirectory: dataDirectory, clusterRoot: clusterRoot, socketDirectory: socketDirectory)
     }
 
-    private func initialiseIfNeeded(layout: Layout, binaries: PostgresBinaries, serverUser: String?, runner: ProcessRunner) async throws {
+    /// Returns true when this call made the cluster.
+    private func initialiseIfNeeded(layout: Layout, binaries: PostgresBinaries, serverUser: String?, runner: ProcessRunner) async throws -> Bool {
         try createDirectory(layout.clusterRoot, owner: serverUser, mode: 0o700)
         try createDirectory(layout.clusterRoot + "/log", owner: serverUser, mode: 0o700)
         try createDirectory(layout.socketDirectory, owner: serverUser, mode: 0o700)
-        guard !FileManager.default.fileExists(atPath: layout.pgdata + "/PG_VERSION") else { return }
+        guard !FileManager.default.fileExists(atPath: layout.pgdata + "/PG_VERSION") else { return false }
         logger.info("initialising private PostgreSQL cluster", metadata: ["pgdata": "\(layout.pgdata)"])
         // A half-made cluster from an interrupted initdb would stop initdb; start over.
         if FileManager.default.fileExists(atPath: layout.pgdata) {
@@ -167,6 +173,39 @@ public struct PrivateCluster: Sendable {
         ])
         guard result.status == 0 else {
             throw PrivateClusterError(.initdbFailed, "initdb failed (exit \(result.status)):\n\(result.output)")
+        }
+        return true
+    }
+
+    /// Gives a new cluster the WAL segments that one which has been through a few checkpoints
+    /// keeps ready (`min_wal_size` of them).
+    ///
+    /// Why: a new cluster has one segment. Each time a 16 MB segment fills, the backend that
+    /// needs the next one creates it, writing and flushing 16 MB of zeros, while its transaction
+    /// holds what it locked: under load that is the engine's batch holding a hot limit window,
+    /// and every caller waits (about 25 ms here, every 2-3 s at full speed; docs/PERFORMANCE.md).
+    /// A checkpoint renames finished segments into future ones instead, up to `min_wal_size`.
+    /// So: switch to a new segment as many times as that needs, then checkpoint. About half a
+    /// second, once, when the cluster is made.
+    private func prepareWALSegments(endpoint: DatabaseEndpoint) async throws {
+        let connection = try await PostgresConnection.connect(to: endpoint.with(database: "postgres"), logger: logger)
+        do {
+            var segments = 0
+            let rows = try await connection.query("""
+                SELECT (pg_size_bytes(current_setting('min_wal_size')) / pg_size_bytes(current_setting('wal_segment_size')))::integer
+                """, logger: logger)
+            for try await count in rows.decode(Int.self) { segments = count }
+            for _ in 0..<segments {
+                // A switch needs a record in the current segment, or it does nothing.
+                try await connection.query("SELECT pg_logical_emit_message(false, 'budget', 'wal segment preparation'), pg_switch_wal()",
+                                           logger: logger)
+            }
+            try await connection.query("CHECKPOINT", logger: logger)
+            try await connection.close()
+            logger.info("prepared WAL segments", metadata: ["segments": "\(segments)"])
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 
