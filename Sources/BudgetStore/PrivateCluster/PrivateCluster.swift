@@ -183,7 +183,8 @@ public struct PrivateCluster: Sendable {
     /// Why: a new cluster has one segment. Each time a 16 MB segment fills, the backend that
     /// needs the next one creates it, writing and flushing 16 MB of zeros, while its transaction
     /// holds what it locked: under load that is the engine's batch holding a hot limit window,
-    /// and every caller waits (about 25 ms here, every 2-3 s at full speed; docs/PERFORMANCE.md).
+    /// and every caller waits (a segment fills every 2-3 s at full speed; here a switch that had
+    /// to create the next segment took 24-27 ms, one that found it ready 11-12 ms).
     /// A checkpoint renames finished segments into future ones instead, up to `min_wal_size`.
     /// So: switch to a new segment as many times as that needs, then checkpoint. About half a
     /// second, once, when the cluster is made.
