@@ -101,6 +101,40 @@ struct AllocationTests {
         }
     }
 
+    @Test func aKeyedCommitRetryGetsTheFirstAnswerBackEvenWhenItWasAConflict() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let allocate = #"{"scope":{"provider":"p","model":"m"},"estimate":{"cost_usd":"0.1"}}"#
+            let body = #"{"usage":{"input_tokens":10,"output_tokens":5},"cost_usd":"0.01"}"#
+
+            // Released first: the keyed commit is a conflict, and so is its retry (it was a 500).
+            let released = try #require(try await client.send(.post, "/api/v1/allocations", allocate).string("id"))
+            #expect(try await client.send(.post, "/api/v1/allocations/\(released)/release").status == .ok)
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "commit-after-release"]
+            let refused = try await client.send(.post, "/api/v1/allocations/\(released)/commit", body, headers: key)
+            #expect(refused.status == .conflict)
+            #expect(refused.code == "allocation_conflict")
+            let refusedAgain = try await client.send(.post, "/api/v1/allocations/\(released)/commit", body, headers: key)
+            #expect(refusedAgain.status == .conflict)
+            #expect(refusedAgain.code == "allocation_conflict")
+
+            // Committed without a key, then retried with one, twice: the first commit's answer each time, one ledger row.
+            let committed = try #require(try await client.send(.post, "/api/v1/allocations", allocate).string("id"))
+            let first = try await client.send(.post, "/api/v1/allocations/\(committed)/commit", body)
+            #expect(first.status == .ok)
+            let retryKey: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "retry-with-a-key"]
+            for _ in 0..<2 {
+                let retry = try await client.send(.post, "/api/v1/allocations/\(committed)/commit", body, headers: retryKey)
+                #expect(retry.status == .ok)
+                #expect(retry.string("usage_id") == first.string("usage_id"))
+            }
+            let rows = try await harness.scalar("SELECT count(*)::text FROM usage_records WHERE allocation_id = \(UUID(uuidString: committed)!)")
+            #expect(rows == "1")
+            let unanswered = try await harness.scalar("SELECT count(*)::text FROM idempotency_keys WHERE response IS NULL")
+            #expect(unanswered == "0", "every key taken by a commit keeps the answer it was given")
+        }
+    }
+
     @Test func releaseFreesTheReservationAndACommitAfterItIsAConflict() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in
