@@ -103,4 +103,21 @@ struct BenchCommandTests {
             #expect(checkAllocations == 0)
         }
     }
+
+    @Test func withIdempotencyKeysEveryCallCarriesAKeyOfItsOwn() async throws {
+        try await withServer { url, database in
+            let report = try await bench(["--clients", "3", "--duration", "1", "--warmup", "0", "--idempotency-keys"], url: url, database: database)
+            #expect(report.completed > 0)
+            #expect(report.errors.isEmpty)
+            let component = report.component
+            let (rows, keys, answered) = try await withClient(database) { client in
+                (try await count(client, "SELECT count(*)::int FROM usage_records WHERE component = \(component)"),
+                 try await count(client, "SELECT count(*)::int FROM idempotency_keys WHERE key LIKE \(component + "-%")"),
+                 try await count(client, "SELECT count(*)::int FROM idempotency_keys WHERE key LIKE \(component + "-%") AND response IS NOT NULL"))
+            }
+            #expect(rows == report.completed)
+            #expect(keys == 2 * report.completed, "one key per allocate and per commit")
+            #expect(answered == keys)
+        }
+    }
 }

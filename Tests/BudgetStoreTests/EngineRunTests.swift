@@ -28,6 +28,7 @@ struct EngineRunTests {
             'shares', (SELECT jsonb_agg(to_jsonb(s) ORDER BY s.allocation_id, s.limit_id, s.window_key) FROM allocation_windows s),
             'usage', (SELECT jsonb_agg(to_jsonb(u) - 'recorded_at' ORDER BY u.id) FROM usage_records u),
             'events', (SELECT jsonb_agg(to_jsonb(e) - 'id' - 'first_at' - 'last_at' ORDER BY e.dedupe_key) FROM budget_events e),
+            'keys', (SELECT jsonb_agg(to_jsonb(k) - 'created_at' ORDER BY k.operation, k.key) FROM idempotency_keys k),
             'rollups', (SELECT jsonb_agg(to_jsonb(d) ORDER BY d.component, d.provider, d.model)
                         FROM (SELECT component, provider, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
                                      sum(cost_usd)::text AS cost_usd, sum(records) AS records, sum(unpriced_records) AS unpriced_records
@@ -59,7 +60,7 @@ struct EngineRunTests {
         return false
     }
 
-    @Test func aMixedBatchGivesTheAnswersAndRowsOfTheCallsRunOneByOne() async throws {
+    @Test func aMixedBatchGivesTheAnswersRowsAndKeptAnswersOfTheCallsRunOneByOne() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in
             let budget = try await BudgetRepository(client: client).create(name: "eq", owner: nil, description: nil, timeZone: "UTC", active: true, logger: logger)
@@ -70,10 +71,10 @@ struct EngineRunTests {
                                         policy: .warn, warnAt: 0.8, by: nil, logger: logger)
             let engine = BudgetEngine(client: client, logger: logger)
 
-            func allocate(_ cost: Decimal) async throws -> UUID {
+            func allocate(_ cost: Decimal, key: String? = nil, hash: String = UUID().uuidString) async throws -> UUID {
                 let outcome = try await engine.allocate(.init(scope: scope, estimate: Estimate(costUSD: cost), ttlSeconds: 600, priority: .normal,
                                                               requestID: "r", metadata: .object(["k": .string("v")])),
-                                                        idempotencyKey: nil, requestHash: UUID().uuidString, logger: logger)
+                                                        idempotencyKey: key, requestHash: hash, logger: logger)
                 guard case .granted(let row, _, _) = outcome else { throw StoreError(.corrupt, "set-up allocation refused") }
                 return row.id
             }
@@ -95,27 +96,54 @@ struct EngineRunTests {
             let unpriced = try await allocate(0.01)
             let big = try await allocate(0.02)
             let late = try await allocate(0.03)
+            // Keys used before the batch: two allocates, and a commit.
+            _ = try await allocate(0.01, key: "used-1", hash: "hash-used-1")
+            _ = try await allocate(0.01, key: "used-2", hash: "hash-used-2")
+            let keyedCommitted = try await allocate(0.01)
+            _ = try await engine.commit(allocationID: keyedCommitted, .init(usage: TokenUsage(input: 1), provider: nil, model: nil, costUSD: 0.01,
+                                                                            occurredAt: nil, requestID: nil, metadata: .object([:])),
+                                        idempotencyKey: "used-c", requestHash: "hash-used-c", logger: logger)
+            let keyedActive = try await allocate(0.01)
+            let keyedReleased = try await allocate(0.01)
+            _ = try await engine.release(allocationID: keyedReleased, logger: logger)
+            let keyedReplay = try await allocate(0.01)
+            _ = try await engine.commit(allocationID: keyedReplay, .init(usage: TokenUsage(input: 1), provider: nil, model: nil, costUSD: 0.01,
+                                                                         occurredAt: nil, requestID: nil, metadata: .object([:])),
+                                        idempotencyKey: nil, requestHash: "h2", logger: logger)
 
             let catalog = try await engine.catalog.current()
             let generation = catalog.generation
-            func allocation(_ cost: Decimal, priority: Priority = .normal, generation: Int64 = generation) throws -> Sent {
+            func allocation(_ cost: Decimal, priority: Priority = .normal, generation: Int64 = generation, key: String? = nil,
+                            hash: String? = nil) throws -> Sent {
                 let plan = try AllocationPlanner.plan(scope: scope, estimate: Estimate(costUSD: cost), catalog: catalog, at: Date())
                 let row = AllocationRow(id: UUID(), scope: scope, priority: priority, reservedCostUSD: plan.estimatedCost,
                                         reservedTokens: plan.estimatedTokens, priceID: nil, expiresAt: Date().addingTimeInterval(600),
                                         requestID: "req", metadata: .object(["n": .number("1")]))
                 let windows = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }.sorted(by: WindowSpec.inLockOrder)
                 return .allocate(EngineCall(operation: .allocate(allocation: try EngineJSON.encode(row), windows: try EngineJSON.encode(windows)),
-                                            generation: generation, idempotencyKey: nil, requestHash: "a-\(row.id)"), row, windows)
+                                            generation: generation, idempotencyKey: key, requestHash: hash ?? "a-\(row.id)"), row, windows)
             }
-            func commit(_ id: UUID, _ cost: Decimal?, hash: String? = nil, at occurredAt: Date? = nil) throws -> Sent {
+            func commit(_ id: UUID, _ cost: Decimal?, hash: String? = nil, at occurredAt: Date? = nil, key: String? = nil) throws -> Sent {
                 let record = engine.ledgerRecord(for: .init(occurredAt: occurredAt, scope: scope, usage: TokenUsage(input: 100, output: 7), costUSD: cost,
                                                             requestID: "req", metadata: .object([:])),
                                                  allocationID: id, catalog: catalog, now: Date())
                 return .commit(EngineCall(operation: .commit(allocationID: id, record: try EngineJSON.encode(record)),
-                                          generation: generation, idempotencyKey: nil, requestHash: hash ?? "c-\(id)"), record)
+                                          generation: generation, idempotencyKey: key, requestHash: hash ?? "c-\(id)"), record)
             }
 
             let calls = [
+                // Calls with an Idempotency-Key (first, while the enforce limit has room): their answers are kept with their keys.
+                try allocation(0.02, key: "new-granted"),
+                try allocation(0.90, key: "new-denied"),
+                try allocation(0.01, key: "used-1", hash: "hash-used-1"),   // the kept answer, replayed
+                try allocation(0.01, key: "used-2", hash: "another-body"),  // another request with that key
+                try commit(keyedActive, 0.01, key: "new-commit"),
+                try commit(keyedReleased, 0.01, key: "new-conflict"),          // a conflict, kept
+                try commit(keyedReplay, 0.01, hash: "h2", key: "new-replay"),  // committed before with this body, kept
+                try commit(keyedCommitted, 0.01, hash: "hash-used-c", key: "used-c"),
+                try allocation(0.01, generation: generation - 1, key: "stale-key"),   // stale: the key is not taken
+                try commit(UUID(), 0.01, key: "new-unknown"),
+                // Calls without keys.
                 try commit(active, 0.30),                     // spent 0.35: the 0.25 threshold of the enforce limit
                 try allocation(0.20),                         // 0.35 + 0.08 + 0.20 ≤ 1: granted
                 try commit(committed, 0.05, hash: "h1"),      // already committed with this body: its first answer
@@ -143,12 +171,24 @@ struct EngineRunTests {
                 #expect(left == right, "call \(index): \(left) ≠ \(right)")
             }
             #expect(try await same(client, reference.state, setBased.state), "rows:\n\(reference.state)\n\(setBased.state)")
+            #expect(setBased.answers.contains(#""granted|"#), "the batch went the set-based way: \(setBased.answers)")
 
             // The scenario reached what it means to cover.
             #expect(actual.map(\.name) == [
+                "granted", "denied", "granted", "idempotency_conflict", "committed", "conflict", "replayed", "replayed", "stale", "not_found",
                 "committed", "granted", "replayed", "conflict", "not_found", "expired", "expired", "committed",
                 "denied", "stale", "bypass", "committed", "denied", "committed",
             ])
+            guard case .allocate(.granted(_, _, let replayed)) = actual[2] else { throw StoreError(.corrupt, "call 2: \(actual[2])") }
+            #expect(replayed, "a key used before replays its kept answer")
+            // Every key taken in the batch keeps an answer; the stale call's key is not taken.
+            let keys = try #require(try JSONSerialization.jsonObject(with: Data(setBased.state.utf8)) as? [String: Any])["keys"] as? [[String: Any]]
+            let kept = Dictionary(uniqueKeysWithValues: (keys ?? []).map { ($0["key"] as? String ?? "", $0["response"] is [String: Any]) })
+            #expect(kept.count == 9, "\(kept.keys.sorted())")
+            for key in ["new-granted", "new-denied", "new-commit", "new-conflict", "new-replay", "new-unknown"] {
+                #expect(kept[key] == true, "\(key) keeps its answer")
+            }
+            #expect(kept["stale-key"] == nil)
             // Yesterday's windows hold the late record once: 0.03 on each limit, not 0.06.
             #expect(setBased.state.components(separatedBy: #""spent": "0.03""#).count - 1 == 2, "\(setBased.state)")
             for event in ["threshold:", "exceeded:", "denied:", "bypass:", "unpriced:"] {

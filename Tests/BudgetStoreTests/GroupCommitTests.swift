@@ -180,9 +180,9 @@ struct GroupCommitTests {
         }
     }
 
-    /// One keyed call would send its whole batch the per-call way; it goes apart, and the others
-    /// still go set-based (their compact answers say which way they went).
-    @Test func aKeyedCallGoesApartAndTheOthersStaySetBased() async throws {
+    /// A keyed call stays in the batch with the others, which stay set-based (their compact
+    /// answers say so); its own answer is the full one, kept with its key (0027).
+    @Test func aKeyedCallStaysInTheSetBasedBatchAndKeepsItsAnswer() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in
             let scene = try await batchScene(client)
@@ -193,10 +193,15 @@ struct GroupCommitTests {
             for index in [0, 2, 3] {
                 #expect(answers[index].hasPrefix(#""granted|"#), "set-based answer expected: \(answers[index])")
             }
-            #expect(answers[1].hasPrefix("{"), "the per-call answer expected: \(answers[1])")
-            #expect(committer.statistics.keyedApart == 1)
+            #expect(answers[1].hasPrefix("{"), "the full answer expected: \(answers[1])")
+            #expect(committer.statistics.fallbacks == 0)
             #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "5")
-            #expect(try await scalar(client, "SELECT count(*)::text FROM idempotency_keys") == "1")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM idempotency_keys WHERE response->>'outcome' = 'granted'") == "1")
+
+            // The same key and body again, in another batch: the kept answer, and nothing more reserved.
+            let again = try await committer.sendTogether([calls[1], try scene.allocation()], logger: logger).map { try $0.get() }
+            #expect(again[0].contains(#""replayed": true"#), "\(again[0])")
+            #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "6")
         }
     }
 }

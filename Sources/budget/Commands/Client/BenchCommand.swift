@@ -29,6 +29,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("latencies"), help: ArgumentHelp(
         "Also write every measured call to this file as CSV: start_ms (from the start of the measured window; in an open loop, when it was due), latency_ms, call (allocate, commit or check).",
         valueName: "file")) var latenciesFile: String?
+    @Flag(name: .customLong("idempotency-keys"), help: "Send every allocate and commit with an Idempotency-Key of its own.")
+    var idempotencyKeys = false
 
     func validate() throws {
         guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be between 1 and 10000") }
@@ -45,7 +47,8 @@ struct BenchCommand: AsyncParsableCommand {
                 baseURL: client.baseURL, clients: clients,
                 duration: .milliseconds(Int64((duration * 1000).rounded())),
                 warmup: .milliseconds(Int64((warmup * 1000).rounded())),
-                checkOnly: checkOnly, rate: rate, threads: threads, keepCalls: latenciesFile != nil
+                checkOnly: checkOnly, rate: rate, threads: threads, keepCalls: latenciesFile != nil,
+                idempotencyKeys: idempotencyKeys
             )
         } catch let error as ClientError {
             ClientOutput.printError(error.description)

@@ -10,24 +10,33 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// The requests a caller sends, rendered once.
+/// The requests a caller sends, rendered once. Each is a head and a tail: with
+/// `--idempotency-keys`, an `Idempotency-Key` header line goes between them.
 struct BenchRequests: Sendable {
-    var allocate: ByteBuffer
+    var allocateHead: ByteBuffer
+    var allocateTail: ByteBuffer
     var check: ByteBuffer
-    /// The commit's request line up to the allocation id, and everything after it.
+    /// The commit's request line up to the allocation id, the rest of its head, and its tail.
     var commitHead: ByteBuffer
+    var commitLine: ByteBuffer
     var commitTail: ByteBuffer
+    /// Keys start with this (unique to the run), then the caller's number and the pair's; nil: no keys.
+    var keyPrefix: String?
 
-    init(host: String, fixture: BenchFixture) {
-        func render(_ path: String, _ body: Data) -> ByteBuffer {
-            ByteBuffer(string: "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
-                + String(decoding: body, as: UTF8.self))
+    init(host: String, fixture: BenchFixture, idempotencyKeys: Bool = false) {
+        func tail(_ body: Data) -> ByteBuffer {
+            ByteBuffer(string: "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n" + String(decoding: body, as: UTF8.self))
         }
-        allocate = render("/api/v1/allocations", fixture.allocateBody)
-        check = render("/api/v1/check", fixture.allocateBody)
+        allocateHead = ByteBuffer(string: "POST /api/v1/allocations HTTP/1.1\r\nHost: \(host)\r\n")
+        allocateTail = tail(fixture.allocateBody)
+        var check = ByteBuffer(string: "POST /api/v1/check HTTP/1.1\r\nHost: \(host)\r\n")
+        var checkTail = tail(fixture.allocateBody)
+        check.writeBuffer(&checkTail)
+        self.check = check
         commitHead = ByteBuffer(string: "POST /api/v1/allocations/")
-        commitTail = ByteBuffer(string: "/commit HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(fixture.commitBody.count)\r\n\r\n"
-            + String(decoding: fixture.commitBody, as: UTF8.self))
+        commitLine = ByteBuffer(string: "/commit HTTP/1.1\r\nHost: \(host)\r\n")
+        commitTail = tail(fixture.commitBody)
+        keyPrefix = idempotencyKeys ? fixture.component : nil
     }
 }
 
@@ -53,6 +62,9 @@ final class BenchCaller: ChannelInboundHandler {
     private enum Step { case idle, allocate, commit, check }
 
     private let requests: BenchRequests
+    /// This caller's part of its keys ("<run>-<caller>-"), when the requests carry keys.
+    private let keyStem: String?
+    private var pairNumber = 0
     private let schedule: BenchSchedule
     private let checkOnly: Bool
     private let done: EventLoopPromise<BenchSamples>
@@ -66,8 +78,9 @@ final class BenchCaller: ChannelInboundHandler {
     private var finished = false
     private var watchdog: RepeatedTask?
 
-    init(requests: BenchRequests, schedule: BenchSchedule, checkOnly: Bool, done: EventLoopPromise<BenchSamples>) {
+    init(requests: BenchRequests, caller: Int, schedule: BenchSchedule, checkOnly: Bool, done: EventLoopPromise<BenchSamples>) {
         self.requests = requests
+        self.keyStem = requests.keyPrefix.map { "\($0)-\(caller)-" }
         self.schedule = schedule
         self.checkOnly = checkOnly
         self.done = done
@@ -135,14 +148,26 @@ final class BenchCaller: ChannelInboundHandler {
         step = next
         sent = .now()
         switch next {
-        case .allocate: context.writeAndFlush(wrapOutboundOut(requests.allocate), promise: nil)
+        case .allocate:
+            pairNumber += 1
+            context.write(wrapOutboundOut(requests.allocateHead), promise: nil)
+            writeKey("a", context: context)
+            context.writeAndFlush(wrapOutboundOut(requests.allocateTail), promise: nil)
         case .check: context.writeAndFlush(wrapOutboundOut(requests.check), promise: nil)
         case .commit:
             context.write(wrapOutboundOut(requests.commitHead), promise: nil)
             context.write(wrapOutboundOut(allocationID!), promise: nil)
+            context.write(wrapOutboundOut(requests.commitLine), promise: nil)
+            writeKey("c", context: context)
             context.writeAndFlush(wrapOutboundOut(requests.commitTail), promise: nil)
         case .idle: break
         }
+    }
+
+    /// The request's `Idempotency-Key` header line, unique to this pair and call, when keys are on.
+    private func writeKey(_ call: String, context: ChannelHandlerContext) {
+        guard let keyStem else { return }
+        context.write(wrapOutboundOut(ByteBuffer(string: "Idempotency-Key: \(keyStem)\(pairNumber)\(call)\r\n")), promise: nil)
     }
 
     private func answered(context: ChannelHandlerContext, status: Int, body: ByteBuffer) {

@@ -5,9 +5,9 @@ import NIOPosix
 
 /// Benchmarks the Budget server at `baseURL`; the callers stop by themselves after `warmup + duration`.
 func runLoad(baseURL: String, clients: Int, duration: Duration, warmup: Duration, checkOnly: Bool, rate: Double?,
-             threads: Int = 1, keepCalls: Bool = false) async throws -> BenchReport {
+             threads: Int = 1, keepCalls: Bool = false, idempotencyKeys: Bool = false) async throws -> BenchReport {
     try await LoadGenerator(baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly, rate: rate,
-                            threads: threads, keepCalls: keepCalls).run()
+                            threads: threads, keepCalls: keepCalls, idempotencyKeys: idempotencyKeys).run()
 }
 
 struct LoadGenerator: Sendable {
@@ -25,6 +25,8 @@ struct LoadGenerator: Sendable {
     var threads: Int = 1
     /// Keep every measured call in the report (`BenchReport.calls`), e.g. to find when the slow ones happened.
     var keepCalls = false
+    /// Send every allocate and commit with an `Idempotency-Key` of its own, as callers that retry safely do.
+    var idempotencyKeys = false
     /// A request unanswered this long counts as a timeout and ends its caller.
     var requestTimeout: TimeAmount = .seconds(10)
 
@@ -37,7 +39,7 @@ struct LoadGenerator: Sendable {
         let fixture = try await BudgetHTTPClient.withHTTPClient(configuration: BudgetHTTPClient.commandLineConfiguration) { httpClient in
             try await BenchFixture.create(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient))
         }
-        let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture)
+        let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture, idempotencyKeys: idempotencyKeys)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let samples: BenchSamples
         do {
@@ -50,7 +52,7 @@ struct LoadGenerator: Sendable {
         }
         return BenchReport(
             baseURL: baseURL, clients: clients, duration: duration, warmup: warmup, checkOnly: checkOnly, offeredRate: rate,
-            budgetID: fixture.budgetID, component: fixture.component,
+            budgetID: fixture.budgetID, component: fixture.component, idempotencyKeys: idempotencyKeys,
             completed: checkOnly ? samples.check.count : samples.pair.count,
             allocate: LatencySummary(samples.allocate), commit: LatencySummary(samples.commit),
             pair: LatencySummary(samples.pair), check: LatencySummary(samples.check),
@@ -78,7 +80,7 @@ struct LoadGenerator: Sendable {
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(BenchCaller(requests: requests, schedule: schedule, checkOnly: checkOnly, done: done))
+                        try channel.pipeline.syncOperations.addHandler(BenchCaller(requests: requests, caller: index, schedule: schedule, checkOnly: checkOnly, done: done))
                     }
                 }
                 .connect(host: host, port: port)
@@ -211,6 +213,8 @@ struct BenchReport: Sendable, Encodable {
     var offeredRate: Double?
     var budgetID: String
     var component: String
+    /// Whether every allocate and commit carried an Idempotency-Key.
+    var idempotencyKeys = false
     /// Allocate+commit pairs (or checks) that succeeded and began inside the measured window.
     var completed: Int
     var allocate: LatencySummary?
@@ -232,7 +236,7 @@ struct BenchReport: Sendable, Encodable {
             "bench against \(baseURL): \(clients) clients, \(Self.format(duration.seconds)) s measured after \(Self.format(warmup.seconds)) s warm-up",
             offeredRate.map { "offered: \(Self.format($0)) \(unit)/s (open loop: latencies count from when each \(checkOnly ? "check" : "pair") was due)" }
                 ?? "closed loop: each client starts the next \(checkOnly ? "check" : "pair") when the last has ended",
-            "set-up: budget \(budgetID), component \(component)",
+            "set-up: budget \(budgetID), component \(component)" + (idempotencyKeys ? "; every allocate and commit with an Idempotency-Key" : ""),
             "\(unit): \(completed)  (\(Self.format(perSecond)) \(unit)/s)",
             "",
         ]
@@ -263,7 +267,7 @@ struct BenchReport: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url", clients, mode, offeredRate = "offered_per_second", durationSeconds = "duration_s", warmupSeconds = "warmup_s"
-        case budgetID = "budget_id", component, completed, perSecond = "per_second", latencyMS = "latency_ms", errors
+        case budgetID = "budget_id", component, idempotencyKeys = "idempotency_keys", completed, perSecond = "per_second", latencyMS = "latency_ms", errors
     }
 
     private struct LatencyJSON: Encodable {
@@ -294,6 +298,7 @@ struct BenchReport: Sendable, Encodable {
         try container.encode(warmup.seconds, forKey: .warmupSeconds)
         try container.encode(budgetID, forKey: .budgetID)
         try container.encode(component, forKey: .component)
+        try container.encode(idempotencyKeys, forKey: .idempotencyKeys)
         try container.encode(completed, forKey: .completed)
         try container.encode(perSecond, forKey: .perSecond)
         var latencies: [String: LatencyJSON] = [:]
