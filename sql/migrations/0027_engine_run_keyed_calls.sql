@@ -82,6 +82,8 @@ DECLARE
     v_denied_at  integer;
     t            numeric;
     -- Idempotency keys.
+    v_per_call   boolean;             -- the batch goes the per-call way
+    v_keyed      boolean;             -- some call has a key
     v_new_keys   text[] := '{}';      -- operation || ' ' || key, for the keys this batch took
     v_key_op     text;                -- the current call's key operation (NULL: no key, or a key used before)
     v_replay     jsonb;
@@ -89,12 +91,17 @@ DECLARE
     w_keys       jsonb[] := '{}';     -- [{"operation","key","response"}]: answers to keep with their keys
 BEGIN
     -- What this function does not take on itself goes the per-call way: unknown operations, two
-    -- commits of one allocation, or one idempotency key used twice in the batch.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c WHERE c->>'op' NOT IN ('allocate', 'commit') OR c->>'op' IS NULL)
-       OR (SELECT count(*) <> count(DISTINCT c->>'allocation_id') FROM jsonb_array_elements(p_calls) c WHERE c->>'op' = 'commit')
-       OR (SELECT count(*) <> count(DISTINCT (CASE WHEN c->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (c->>'allocation_id') END)
-                                            || ' ' || (c->>'idempotency_key'))
-           FROM jsonb_array_elements(p_calls) c WHERE jsonb_typeof(c->'idempotency_key') = 'string') THEN
+    -- commits of one allocation, or one idempotency key used twice in the batch (one pass over
+    -- the calls, which also says whether any has a key).
+    SELECT coalesce(bool_or(c->>'op' IS NULL OR c->>'op' NOT IN ('allocate', 'commit')), false)
+           OR count(*) FILTER (WHERE c->>'op' = 'commit') <> count(DISTINCT c->>'allocation_id') FILTER (WHERE c->>'op' = 'commit')
+           OR count(*) FILTER (WHERE jsonb_typeof(c->'idempotency_key') = 'string')
+              <> count(DISTINCT (CASE WHEN c->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (c->>'allocation_id') END)
+                                || ' ' || (c->>'idempotency_key')) FILTER (WHERE jsonb_typeof(c->'idempotency_key') = 'string'),
+           coalesce(bool_or(jsonb_typeof(c->'idempotency_key') = 'string'), false)
+    INTO v_per_call, v_keyed
+    FROM jsonb_array_elements(p_calls) c;
+    IF v_per_call THEN
         RETURN ARRAY(SELECT e.value FROM jsonb_array_elements(budget_engine_batch(p_calls)) WITH ORDINALITY AS e(value, n) ORDER BY e.n);
     END IF;
 
@@ -160,8 +167,7 @@ BEGIN
     -- The idempotency keys of the calls (of the current generation), taken in the order of the
     -- keys, after the windows, as budget_engine_batch takes them (0016), so that batches cannot
     -- deadlock on them. A key taken before answers its call below from what it stored.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c
-               WHERE jsonb_typeof(c->'idempotency_key') = 'string' AND (c->>'generation')::bigint = v_generation) THEN
+    IF v_keyed THEN
         WITH taken AS (
             INSERT INTO idempotency_keys (operation, key, request_hash)
             SELECT k.operation, k.key, k.request_hash
