@@ -14,9 +14,10 @@
 --     takes nothing;
 --   * a call whose key was used before gets what idempotency_begin gives: the kept answer marked
 --     replayed, or idempotency_conflict for another request;
---   * a call that took its key runs as any other call and its answer, in the full form
---     budget_allocate or budget_commit gives (not the compact one), is kept with the key and
---     returned. Its not-found and conflict answers are kept too, as 0026 keeps them.
+--   * a call that took its key runs as any other call and gets the same compact answer; what is
+--     kept with the key is the full answer budget_allocate or budget_commit would give and keep,
+--     so that a retry, whichever way it goes, replays the same thing. Its not-found and conflict
+--     answers are kept too, as 0026 keeps them.
 -- A batch in which one key appears twice still goes the per-call way, so that the second call
 -- replays the first one's answer. Otherwise nothing changes: the same locks in the same order,
 -- the same decisions and writes. The equivalence test against budget_allocate and budget_commit
@@ -82,7 +83,6 @@ DECLARE
     v_denied_at  integer;
     t            numeric;
     -- Idempotency keys.
-    v_per_call   boolean;             -- the batch goes the per-call way
     v_keyed      boolean;             -- some call has a key
     v_new_keys   text[] := '{}';      -- operation || ' ' || key, for the keys this batch took
     v_key_op     text;                -- the current call's key operation (NULL: no key, or a key used before)
@@ -91,17 +91,13 @@ DECLARE
     w_keys       jsonb[] := '{}';     -- [{"operation","key","response"}]: answers to keep with their keys
 BEGIN
     -- What this function does not take on itself goes the per-call way: unknown operations, two
-    -- commits of one allocation, or one idempotency key used twice in the batch (one pass over
-    -- the calls, which also says whether any has a key).
-    SELECT coalesce(bool_or(c->>'op' IS NULL OR c->>'op' NOT IN ('allocate', 'commit')), false)
-           OR count(*) FILTER (WHERE c->>'op' = 'commit') <> count(DISTINCT c->>'allocation_id') FILTER (WHERE c->>'op' = 'commit')
-           OR count(*) FILTER (WHERE jsonb_typeof(c->'idempotency_key') = 'string')
-              <> count(DISTINCT (CASE WHEN c->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (c->>'allocation_id') END)
-                                || ' ' || (c->>'idempotency_key')) FILTER (WHERE jsonb_typeof(c->'idempotency_key') = 'string'),
-           coalesce(bool_or(jsonb_typeof(c->'idempotency_key') = 'string'), false)
-    INTO v_per_call, v_keyed
-    FROM jsonb_array_elements(p_calls) c;
-    IF v_per_call THEN
+    -- commits of one allocation, or one idempotency key used twice in the batch.
+    v_keyed := jsonb_path_exists(p_calls, '$[*] ? (@.idempotency_key.type() == "string")');
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c WHERE c->>'op' NOT IN ('allocate', 'commit') OR c->>'op' IS NULL)
+       OR (SELECT count(*) <> count(DISTINCT c->>'allocation_id') FROM jsonb_array_elements(p_calls) c WHERE c->>'op' = 'commit')
+       OR (v_keyed AND (SELECT count(*) <> count(DISTINCT (CASE WHEN c->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (c->>'allocation_id') END)
+                                                     || ' ' || (c->>'idempotency_key'))
+                        FROM jsonb_array_elements(p_calls) c WHERE jsonb_typeof(c->'idempotency_key') = 'string')) THEN
         RETURN ARRAY(SELECT e.value FROM jsonb_array_elements(budget_engine_batch(p_calls)) WITH ORDINALITY AS e(value, n) ORDER BY e.n);
     END IF;
 
@@ -188,16 +184,18 @@ BEGIN
             v_out := v_out || jsonb_build_object('outcome', 'stale', 'generation', v_generation);
             CONTINUE;
         END IF;
-        -- A keyed call: its answer is kept with its key (the full answer, as budget_allocate and
-        -- budget_commit give and keep it); a key used before answers from what it kept.
-        v_key_op := NULL;
-        IF jsonb_typeof(v_call->'idempotency_key') = 'string' THEN
-            v_key_op := CASE WHEN v_call->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (v_call->>'allocation_id')::uuid END;
-            IF NOT (v_key_op || ' ' || (v_call->>'idempotency_key')) = ANY (v_new_keys) THEN
-                v_replay := idempotency_begin(v_key_op, v_call->>'idempotency_key', v_call->>'request_hash');
-                IF v_replay IS NOT NULL THEN
-                    v_out := v_out || v_replay;
-                    CONTINUE;
+        -- A keyed call: its full answer (as budget_allocate and budget_commit give it) is kept with
+        -- its key; a key used before answers from what it kept.
+        IF v_keyed THEN
+            v_key_op := NULL;
+            IF jsonb_typeof(v_call->'idempotency_key') = 'string' THEN
+                v_key_op := CASE WHEN v_call->>'op' = 'allocate' THEN 'allocate' ELSE 'commit:' || (v_call->>'allocation_id')::uuid END;
+                IF NOT (v_key_op || ' ' || (v_call->>'idempotency_key')) = ANY (v_new_keys) THEN
+                    v_replay := idempotency_begin(v_key_op, v_call->>'idempotency_key', v_call->>'request_hash');
+                    IF v_replay IS NOT NULL THEN
+                        v_out := v_out || v_replay;
+                        CONTINUE;
+                    END IF;
                 END IF;
             END IF;
         END IF;
@@ -226,8 +224,12 @@ BEGIN
                 v_counters := v_counters || s_spent[i]::text || s_reserved[i]::text;
             END LOOP;
             IF v_key_op IS NOT NULL THEN
-                v_states := (SELECT jsonb_agg(x.value || jsonb_build_object('spent', v_counters[2 * x.n - 1], 'reserved', v_counters[2 * x.n]) ORDER BY x.n)
-                             FROM jsonb_array_elements(v_windows) WITH ORDINALITY AS x(value, n));
+                -- The windows as the call found them, for the kept answer (as budget_allocate lists them).
+                v_states := '[]';
+                FOR j IN 1 .. coalesce(jsonb_array_length(v_windows), 0) LOOP
+                    v_states := v_states || jsonb_build_array(v_windows->(j - 1)
+                                                              || jsonb_build_object('spent', v_counters[2 * j - 1], 'reserved', v_counters[2 * j]));
+                END LOOP;
             END IF;
 
             w_shares := w_shares || jsonb_build_object('allocation_id', v_id, 'windows', v_call->'windows');
@@ -236,11 +238,9 @@ BEGIN
                 PERFORM record_budget_event('allocation_denied', (v_denied->>'limit_id')::uuid, v_denied->>'window_key',
                     format('denied:%s:%s', v_denied->>'limit_id', v_denied->>'window_key'), v_denied);
                 IF v_key_op IS NOT NULL THEN
-                    v_result := jsonb_build_object('outcome', 'denied', 'denied_by', v_denied, 'limits', coalesce(v_states, '[]'),
+                    v_result := jsonb_build_object('outcome', 'denied', 'denied_by', v_denied, 'limits', v_states,
                                                    'allocation', v_call->'allocation');
                     w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
-                    v_out := v_out || v_result;
-                    CONTINUE;
                 END IF;
                 v_out := v_out || to_jsonb(concat_ws('|', 'denied', v_denied_at, array_to_string(v_counters, ' ')));
                 CONTINUE;
@@ -270,15 +270,15 @@ BEGIN
             END IF;
             w_allocations := w_allocations || (v_call->'allocation' || jsonb_build_object('status', 'active', 'bypass', jsonb_array_length(v_bypassed) > 0));
             IF v_key_op IS NOT NULL THEN
-                v_result := jsonb_build_object('outcome', 'granted',
-                    'limits', coalesce((SELECT jsonb_agg(x.value || jsonb_build_object('reserved', ((x.value->>'reserved')::numeric + (x.value->>'request')::numeric)::text)
-                                                         ORDER BY x.n)
-                                        FROM jsonb_array_elements(v_states) WITH ORDINALITY AS x(value, n)), '[]'),
-                    'bypassed', v_bypassed,
+                -- The windows after the reservation (v_counters now holds each reserved + request).
+                v_states := '[]';
+                FOR j IN 1 .. coalesce(jsonb_array_length(v_windows), 0) LOOP
+                    v_states := v_states || jsonb_build_array(v_windows->(j - 1)
+                                                              || jsonb_build_object('spent', v_counters[2 * j - 1], 'reserved', v_counters[2 * j]));
+                END LOOP;
+                v_result := jsonb_build_object('outcome', 'granted', 'limits', v_states, 'bypassed', v_bypassed,
                     'allocation', v_call->'allocation' || jsonb_build_object('bypass', jsonb_array_length(v_bypassed) > 0));
                 w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
-                v_out := v_out || v_result;
-                CONTINUE;
             END IF;
             v_out := v_out || to_jsonb(concat_ws('|', 'granted', array_to_string(v_counters, ' '),
                                                  array_to_string(v_bypassed_ids, ' ')));
@@ -289,21 +289,34 @@ BEGIN
         v_id := (v_call->>'allocation_id')::uuid;
         v_record := v_call->'record';
         j := array_position(a_ids, v_id);
-        -- The answers that change nothing (kept with the key as budget_commit keeps them, 0026).
-        v_result := CASE
-            WHEN j IS NULL THEN jsonb_build_object('outcome', 'not_found')
-            WHEN a_status[j] = 'committed' AND a_hash[j] = v_call->>'request_hash' THEN a_result[j]
-            WHEN a_status[j] = 'committed' THEN
-                jsonb_build_object('outcome', 'conflict', 'message', 'the allocation was already committed with a different body')
-            WHEN a_status[j] = 'released' THEN
-                jsonb_build_object('outcome', 'conflict', 'message', 'the allocation was released; record the usage with POST /api/v1/usage instead')
-        END;
-        IF v_result IS NOT NULL THEN
+        -- The answers that change nothing are kept with the key too, as budget_commit keeps them (0026).
+        IF j IS NULL THEN
+            v_result := jsonb_build_object('outcome', 'not_found');
             IF v_key_op IS NOT NULL THEN
                 w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
             END IF;
-            IF j IS NOT NULL AND a_status[j] = 'committed' AND a_hash[j] = v_call->>'request_hash' THEN
+            v_out := v_out || v_result;
+            CONTINUE;
+        END IF;
+        IF a_status[j] = 'committed' THEN
+            IF a_hash[j] = v_call->>'request_hash' THEN
+                v_result := a_result[j];
+            ELSE
+                v_result := jsonb_build_object('outcome', 'conflict', 'message', 'the allocation was already committed with a different body');
+            END IF;
+            IF v_key_op IS NOT NULL THEN
+                w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
+            END IF;
+            IF a_hash[j] = v_call->>'request_hash' THEN
                 v_result := v_result || jsonb_build_object('replayed', true);
+            END IF;
+            v_out := v_out || v_result;
+            CONTINUE;
+        END IF;
+        IF a_status[j] = 'released' THEN
+            v_result := jsonb_build_object('outcome', 'conflict', 'message', 'the allocation was released; record the usage with POST /api/v1/usage instead');
+            IF v_key_op IS NOT NULL THEN
+                w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
             END IF;
             v_out := v_out || v_result;
             CONTINUE;
@@ -379,8 +392,6 @@ BEGIN
         a_status[j] := 'committed';
         IF v_key_op IS NOT NULL THEN
             w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
-            v_out := v_out || v_result;
-            CONTINUE;
         END IF;
         v_out := v_out || to_jsonb(concat_ws('|', 'committed', a_expired[j]));
     END LOOP;
