@@ -24,6 +24,19 @@
 -- (BudgetStoreTests) covers keyed calls.
 --
 -- The planner settings of 0020 are repeated here: CREATE OR REPLACE sets a function's settings anew.
+-- An allocate's windows with their counters ("<spent> <reserved>" pairs, in the windows' order),
+-- as budget_allocate lists them in the answers it keeps with a key.
+CREATE FUNCTION engine_window_states(p_windows jsonb, p_counters text[]) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_states jsonb := '[]';
+BEGIN
+    FOR j IN 1 .. coalesce(jsonb_array_length(p_windows), 0) LOOP
+        v_states := v_states || jsonb_build_array(p_windows->(j - 1)
+                                                  || jsonb_build_object('spent', p_counters[2 * j - 1], 'reserved', p_counters[2 * j]));
+    END LOOP;
+    RETURN v_states;
+END $$;
+
 CREATE OR REPLACE FUNCTION budget_engine_run(p_calls jsonb) RETURNS jsonb[] LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
@@ -224,12 +237,7 @@ BEGIN
                 v_counters := v_counters || s_spent[i]::text || s_reserved[i]::text;
             END LOOP;
             IF v_key_op IS NOT NULL THEN
-                -- The windows as the call found them, for the kept answer (as budget_allocate lists them).
-                v_states := '[]';
-                FOR j IN 1 .. coalesce(jsonb_array_length(v_windows), 0) LOOP
-                    v_states := v_states || jsonb_build_array(v_windows->(j - 1)
-                                                              || jsonb_build_object('spent', v_counters[2 * j - 1], 'reserved', v_counters[2 * j]));
-                END LOOP;
+                v_states := engine_window_states(v_windows, v_counters);   -- as the call found them, for the kept answer
             END IF;
 
             w_shares := w_shares || jsonb_build_object('allocation_id', v_id, 'windows', v_call->'windows');
@@ -270,13 +278,8 @@ BEGIN
             END IF;
             w_allocations := w_allocations || (v_call->'allocation' || jsonb_build_object('status', 'active', 'bypass', jsonb_array_length(v_bypassed) > 0));
             IF v_key_op IS NOT NULL THEN
-                -- The windows after the reservation (v_counters now holds each reserved + request).
-                v_states := '[]';
-                FOR j IN 1 .. coalesce(jsonb_array_length(v_windows), 0) LOOP
-                    v_states := v_states || jsonb_build_array(v_windows->(j - 1)
-                                                              || jsonb_build_object('spent', v_counters[2 * j - 1], 'reserved', v_counters[2 * j]));
-                END LOOP;
-                v_result := jsonb_build_object('outcome', 'granted', 'limits', v_states, 'bypassed', v_bypassed,
+                -- v_counters now holds each window's reserved + request, as budget_allocate's granted answer lists it.
+                v_result := jsonb_build_object('outcome', 'granted', 'limits', engine_window_states(v_windows, v_counters), 'bypassed', v_bypassed,
                     'allocation', v_call->'allocation' || jsonb_build_object('bypass', jsonb_array_length(v_bypassed) > 0));
                 w_keys := w_keys || jsonb_build_object('operation', v_key_op, 'key', v_call->>'idempotency_key', 'response', v_result);
             END IF;
