@@ -263,6 +263,43 @@ struct TierAndBatchUsageTests {
             #expect(plain.string("cost_usd") == "0.01125")
         }
     }
+
+    /// Batch usage recorded before its model had a price is priced at the batch rates when the
+    /// price arrives (it was priced at the ordinary rates, twice the cost here).
+    @Test func batchUsageKeepsItsBatchRatesWhenItIsPricedLater() async throws {
+        let harness = try await APITestHarness.make()
+        let scope = #""scope":{"provider":"google","model":"gemini-2.5-flash"}"#
+        try await harness.withApp { client in
+            let recorded = try await client.send(.post, "/api/v1/usage", #"{\#(scope),"usage":{"input_tokens":1000,"output_tokens":1000},"batch":true}"#)
+            #expect(recorded.string("pricing_status") == "unpriced")
+            #expect(recorded.json["batch"] as? Bool == true)
+            // Through an allocation: the batched commit path writes the flag too.
+            let allocation = try #require(try await client.send(.post, "/api/v1/allocations", #"{\#(scope),"estimate":{"cost_usd":"0.01"}}"#).string("id"))
+            let committed = try await client.send(.post, "/api/v1/allocations/\(allocation)/commit",
+                                                  #"{"usage":{"input_tokens":2000,"output_tokens":0},"batch":true}"#)
+            #expect(committed.string("pricing_status") == "unpriced")
+            let ordinary = try await client.send(.post, "/api/v1/usage", #"{\#(scope),"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
+            #expect(ordinary.json["batch"] as? Bool == false)
+        }
+        try await harness.sql { client in
+            try await client.query("""
+                INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token,
+                                    batch_input_per_token, batch_output_per_token, status, source)
+                VALUES ('google', 'gemini-2.5-flash', 'google', 'gemini-2.5-flash', 0.0000003, 0.0000025, 0.00000015, 0.00000125, 'verified', 'sync')
+                """)
+            let logger = Logger(label: "TierAndBatchUsageTests")
+            #expect(try await BudgetEngine(client: client, logger: logger).repriceUnpriced(logger: logger).repriced == 3)
+            var costs: [String] = []
+            for try await (cost, batch) in try await client.query("SELECT cost_usd::text, batch FROM usage_records ORDER BY input_tokens, batch")
+                .decode((String, Bool).self) {
+                costs.append("\(batch ? "batch" : "ordinary") \(cost)")
+            }
+            #expect(costs.map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["ordinary", "batch", "batch"])
+            // 1000 × 0.0000003 + 1000 × 0.0000025; 1000 × 0.00000015 + 1000 × 0.00000125; 2000 × 0.00000015
+            #expect(costs.compactMap { $0.split(separator: " ").last.flatMap { Decimal(string: String($0)) } }
+                    == [Decimal(string: "0.0028"), Decimal(string: "0.0014"), Decimal(string: "0.0003")].compactMap { $0 })
+        }
+    }
 }
 
 @Suite("Usage priced by a version found wrong is repriced, and its limits get the difference")

@@ -436,8 +436,10 @@ struct EngineJSONWritingTests {
         var record = LedgerRecord(id: UUID(), occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5), scope: scope,
                                   usage: TokenUsage(input: 1, output: 2, cacheRead: 3, cacheWrite: 4, reasoning: 1), cost: Decimal(string: "0.3"),
                                   pricingStatus: .callerPriced, priceID: nil, allocationID: UUID(), requestID: nil, origin: "api",
-                                  metadata: .object([:]), windows: windows)
+                                  metadata: .object([:]), windows: windows, batch: true)
         #expect(try sameJSON(EngineJSON.text(record), EngineJSON.encode(record)))
+        #expect(try EngineJSON.text(record).contains(#""batch":true"#))
+        record.batch = nil
         record.windows = nil
         record.costUSD = nil
         record.pricingStatus = .unpriced

@@ -83,7 +83,7 @@ enum Views {
             "id": .id(record.id), "occurred_at": .instant(record.occurredAt), "scope": scope(record.scope), "usage": usage(record.usage),
             "cost_usd": .text(record.costUSD.flatMap { Decimal(exactly: $0)?.plainText }), "pricing_status": .string(record.pricingStatus.rawValue),
             "price_id": .id(record.priceID), "allocation_id": .id(record.allocationID), "request_id": .text(record.requestID),
-            "origin": .string(record.origin), "metadata": record.metadata,
+            "origin": .string(record.origin), "metadata": record.metadata, "batch": .bool(record.batch ?? false),
         ])
     }
 

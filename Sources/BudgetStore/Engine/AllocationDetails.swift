@@ -82,7 +82,7 @@ extension EngineRepository {
                 SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                        cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
-                       (extract(epoch FROM occurred_at) * 1000000)::bigint
+                       (extract(epoch FROM occurred_at) * 1000000)::bigint, batch
                 FROM usage_records
                 WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
                   AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
@@ -98,7 +98,7 @@ extension EngineRepository {
                 SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                        cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
-                       (extract(epoch FROM occurred_at) * 1000000)::bigint
+                       (extract(epoch FROM occurred_at) * 1000000)::bigint, batch
                 FROM usage_records
                 WHERE (\(query.from)::timestamptz IS NULL OR occurred_at >= \(query.from))
                   AND (\(query.to)::timestamptz IS NULL OR occurred_at < \(query.to))
@@ -122,10 +122,10 @@ extension EngineRepository {
         for try await row in rows {
             let (id, occurred, component, provider, model, taskType, tier, tags, session, task,
                  input, output, cacheRead, cacheWrite, reasoning,
-                 cost, status, priceID, allocationID, requestID, origin, metadata, position) = try row.decode(
+                 cost, status, priceID, allocationID, requestID, origin, metadata, position, batch) = try row.decode(
                 (UUID, Date, String?, String?, String?, String?, String?, [String], String?, String?,
                  Int64, Int64, Int64, Int64, Int64,
-                 Decimal?, String, UUID?, UUID?, String?, String, String, Int64).self)
+                 Decimal?, String, UUID?, UUID?, String?, String, String, Int64, Bool).self)
             records.append((LedgerRecord(
                 id: id, occurredAt: occurred,
                 scope: Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier, tags: tags, sessionID: session, taskID: task),
@@ -133,7 +133,7 @@ extension EngineRepository {
                 cost: cost, pricingStatus: PricingStatus(rawValue: status) ?? .unpriced, priceID: priceID, allocationID: allocationID,
                 requestID: requestID, origin: origin,
                 metadata: try JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8)),
-                windows: nil), position))
+                windows: nil, batch: batch), position))
         }
         return records
     }

@@ -216,7 +216,7 @@ public struct BudgetEngine: Sendable {
         }
         return LedgerRecord(id: UUID.timeOrdered(at: now), occurredAt: occurredAt, scope: input.scope, usage: input.usage, cost: cost, pricingStatus: status,
                             priceID: status == .priced ? price?.id : nil, allocationID: allocationID, requestID: input.requestID,
-                            origin: input.origin, metadata: input.metadata, windows: windows)
+                            origin: input.origin, metadata: input.metadata, windows: windows, batch: input.batch)
     }
 
     // MARK: status

@@ -220,5 +220,6 @@ extension LedgerRecord: EngineJSONWritable {
         try out.value("metadata", metadata)
         try out.objects("windows", windows)
         out.uuid("previous_price_id", previousPriceID)
+        out.bool("batch", batch)
     }
 }

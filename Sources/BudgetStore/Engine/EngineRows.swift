@@ -107,9 +107,12 @@ public struct LedgerRecord: Codable, Sendable, Hashable {
     public var windows: [WindowSpec]?
     /// For a reprice: the price version that priced the record before (nil: it was unpriced).
     public var previousPriceID: UUID?
+    /// Made through the provider's batch API (its batch prices apply, also when it is priced again);
+    /// nil for an ordinary call.
+    public var batch: Bool?
 
     public init(id: UUID, occurredAt: Date, scope: Scope, usage: TokenUsage, cost: Decimal?, pricingStatus: PricingStatus, priceID: UUID?,
-                allocationID: UUID?, requestID: String?, origin: String, metadata: JSONValue, windows: [WindowSpec]?) {
+                allocationID: UUID?, requestID: String?, origin: String, metadata: JSONValue, windows: [WindowSpec]?, batch: Bool = false) {
         self.id = id
         self.occurredAt = occurredAt
         self.scope = scope
@@ -122,10 +125,11 @@ public struct LedgerRecord: Codable, Sendable, Hashable {
         self.origin = origin
         self.metadata = metadata
         self.windows = windows
+        self.batch = batch ? true : nil
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, scope, usage, origin, metadata, windows
+        case id, scope, usage, origin, metadata, windows, batch
         case occurredAt = "occurred_at", costUSD = "cost_usd", pricingStatus = "pricing_status", priceID = "price_id"
         case allocationID = "allocation_id", requestID = "request_id", previousPriceID = "previous_price_id"
     }

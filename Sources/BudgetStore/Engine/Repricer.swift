@@ -68,7 +68,7 @@ extension BudgetEngine {
                     guard let price = catalog.price(provider: record.scope.provider, model: record.scope.model, naming: naming),
                           price.id != record.priceID else { continue }
                     var priced = record
-                    let cost = CostCalculator.cost(of: record.usage, at: price)
+                    let cost = CostCalculator.cost(of: record.usage, at: price, batch: record.batch ?? false)
                     // What the windows already counted for this record (nothing if it was unpriced).
                     let counted = record.pricingStatus == .priced ? (record.costUSD.flatMap { Decimal(exactly: $0) } ?? 0) : 0
                     priced.costUSD = cost.plainText
@@ -129,7 +129,7 @@ extension EngineRepository {
             SELECT id, occurred_at, component, provider, model, task_type, tier, tags, session_id, task_id,
                    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                    cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata::text,
-                   (extract(epoch FROM occurred_at) * 1000000)::bigint
+                   (extract(epoch FROM occurred_at) * 1000000)::bigint, batch
             FROM usage_records
             WHERE pricing_status = 'unpriced' AND provider = \(provider) AND model = \(model)
               AND (\(afterMicros)::bigint IS NULL
