@@ -205,6 +205,43 @@ struct GroupCommitTests {
     }
 }
 
+extension GroupCommitTests {
+    /// Two instances (each its own client and committer) get the same keyed requests at once, as
+    /// retries sent to both would arrive: in batches, in opposite orders. Each key is granted once;
+    /// every other answer is that grant replayed, and nothing fails or deadlocks.
+    @Test func twoInstancesGivenTheSameKeyedRequestsGrantEachKeyOnce() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            try await withClient(endpoint) { otherClient in
+                let scene = try await batchScene(client)
+                let other = BudgetEngine(client: otherClient, logger: logger).repository.committer
+                let keys = (0..<24).map { "retry-\($0)" }
+                // A retry carries the same body (so the same request hash) but gets a new allocation id.
+                func call(_ key: String) throws -> EngineCall {
+                    EngineCall(operation: .allocate(allocation: try EngineJSON.encode(scene.first.withID(UUID())),
+                                                    windows: try EngineJSON.encode(scene.windows)),
+                               generation: scene.generation, idempotencyKey: key, requestHash: "body-of-\(key)")
+                }
+                let batches = stride(from: 0, to: keys.count, by: 6).map { Array(keys[$0..<$0 + 6]) }
+                let answers = try await withThrowingTaskGroup(of: [String].self) { group in
+                    for batch in batches {
+                        let forward = try batch.map(call), backward = try batch.reversed().map(call)
+                        group.addTask { try await scene.committer.sendTogether(forward, logger: logger).map { try $0.get() } }
+                        group.addTask { try await other.sendTogether(backward, logger: logger).map { try $0.get() } }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                #expect(answers.count == 2 * keys.count)
+                #expect(answers.allSatisfy { $0.hasPrefix(#""granted|"#) || $0.contains(#""replayed": true"#) }, "\(answers)")
+                #expect(answers.filter { $0.contains(#""replayed": true"#) }.count == keys.count)
+                #expect(try await scalar(client, "SELECT count(*)::text FROM allocations WHERE status = 'active'") == "\(keys.count + 1)")
+                #expect(try await scalar(client, "SELECT count(*)::text FROM idempotency_keys WHERE response IS NOT NULL") == "\(keys.count)")
+                #expect(scene.committer.statistics.fallbacks + other.statistics.fallbacks == 0)
+            }
+        }
+    }
+}
+
 extension AllocationRow {
     func withID(_ id: UUID) -> AllocationRow {
         var copy = self
