@@ -181,7 +181,7 @@ struct GroupCommitTests {
     }
 
     /// A keyed call stays in the batch with the others, set-based like them (the compact answers
-    /// say so); the full answer is kept with its key and replayed from there (0027).
+    /// say so); the full answer is kept with its key and replayed from there (0028).
     @Test func aKeyedCallStaysInTheSetBasedBatchAndKeepsItsAnswer() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in

@@ -13,8 +13,8 @@
 -- commit stores its answer in the transaction that does the work).
 --
 -- Otherwise the function is 0003's, unchanged: the same locks in the same order, the same
--- writes and answers. budget_engine_run (0019) takes no keyed call (a batch holding one runs
--- call by call through budget_engine_batch, 0016, which calls this function).
+-- writes and answers. Keyed calls in a batch run call by call through budget_engine_batch (0016),
+-- which calls this function, until 0028 takes them set-based and keeps their answers the same way.
 CREATE OR REPLACE FUNCTION budget_commit(p_allocation_id uuid, p_record jsonb, p_generation bigint, p_request_hash text, p_idempotency_key text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE

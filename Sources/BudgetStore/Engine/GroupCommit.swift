@@ -168,7 +168,7 @@ final class GroupCommitter: Sendable {
     }
 
     /// Sends `batch` as one call of budget_engine_run. Calls with an idempotency key go with the
-    /// others: the function takes their keys set-based too (0027); before, one keyed call sent its
+    /// others: the function takes their keys set-based too (0028); before, one keyed call sent its
     /// whole batch the per-call way, so keyed calls went in batches of their own.
     private func send(_ batch: [Waiting]) async {
         let logger = batch[0].logger

@@ -23,6 +23,8 @@
 -- the same decisions and writes. The equivalence test against budget_allocate and budget_commit
 -- (BudgetStoreTests) covers keyed calls.
 --
+-- The ledger rows it writes also carry the batch flag of 0027 (`batch`, from the record's JSON).
+--
 -- The planner settings of 0020 are repeated here: CREATE OR REPLACE sets a function's settings anew.
 -- An allocate's windows with their counters ("<spent> <reserved>" pairs, in the windows' order),
 -- as budget_allocate lists them in the answers it keeps with a key.
@@ -429,7 +431,7 @@ BEGIN
 
         INSERT INTO usage_records (id, occurred_at, component, provider, model, provider_key, model_key, task_type, tier, tags,
                                    session_id, task_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                                   reasoning_tokens, cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata)
+                                   reasoning_tokens, cost_usd, pricing_status, price_id, allocation_id, request_id, origin, metadata, batch)
         SELECT (r->>'id')::uuid, (r->>'occurred_at')::timestamptz, r->'scope'->>'component', r->'scope'->>'provider', r->'scope'->>'model',
                lower(btrim(r->'scope'->>'provider')), lower(btrim(r->'scope'->>'model')), r->'scope'->>'task_type', r->'scope'->>'tier',
                coalesce(ARRAY(SELECT jsonb_array_elements_text(r->'scope'->'tags')), '{}'),
@@ -437,7 +439,7 @@ BEGIN
                (r->'usage'->>'input_tokens')::bigint, (r->'usage'->>'output_tokens')::bigint, (r->'usage'->>'cache_read_tokens')::bigint,
                (r->'usage'->>'cache_write_tokens')::bigint, (r->'usage'->>'reasoning_tokens')::bigint,
                (r->>'cost_usd')::numeric, r->>'pricing_status', (r->>'price_id')::uuid, (r->>'allocation_id')::uuid,
-               r->>'request_id', r->>'origin', coalesce(r->'metadata', '{}')
+               r->>'request_id', r->>'origin', coalesce(r->'metadata', '{}'), coalesce((r->>'batch')::boolean, false)
         FROM unnest(w_records) r;
     END IF;
 
