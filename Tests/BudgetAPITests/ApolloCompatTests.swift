@@ -128,6 +128,59 @@ struct ApolloCompatTests {
         }
     }
 
+    static func key(_ value: String) -> HTTPFields { [HTTPField.Name("Idempotency-Key")!: value] }
+
+    /// Each write retried with its key: the first answer comes back marked as a replay, nothing is
+    /// done twice, and the key with another request is a 409.
+    @Test func everyWriteTakesAnIdempotencyKeyAndARetryGetsTheFirstAnswer() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            // A PUT without a policy id makes a new policy each time: the retry must not.
+            let limit = #"{"tier":"local_lightweight","period":"daily","limit":50000,"type":"warn"}"#
+            let set = try await client.send(.put, "\(Self.base)/limits", limit, headers: Self.key("limit-1"))
+            let setAgain = try await client.send(.put, "\(Self.base)/limits", limit, headers: Self.key("limit-1"))
+            #expect(set.status == .created && setAgain.status == .created)
+            #expect(setAgain.string("policyId") == set.string("policyId"))
+            #expect(setAgain.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+
+            let allocate = #"{"context_id":"k","component":"ergon","model":"qwen","token_count":5000}"#
+            let granted = try await client.send(.post, "\(Self.base)/allocate", allocate, headers: Self.key("alloc-1"))
+            let grantedAgain = try await client.send(.post, "\(Self.base)/allocate", allocate, headers: Self.key("alloc-1"))
+            #expect(granted.status == .created && grantedAgain.status == .created)
+            #expect(grantedAgain.string("allocationId") == granted.string("allocationId"))
+            #expect(grantedAgain.text == granted.text)
+            #expect(grantedAgain.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(granted.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+
+            let usage = #"{"tokens":3000,"usage_type":"input"}"#
+            let used = try await client.send(.post, "\(Self.base)/allocations/k/usage", usage, headers: Self.key("use-1"))
+            let usedAgain = try await client.send(.post, "\(Self.base)/allocations/k/usage", usage, headers: Self.key("use-1"))
+            #expect(used.status == .ok && usedAgain.status == .ok)
+            #expect(usedAgain.text == used.text)                      // the same record, and the allocation as it was then
+            #expect(usedAgain.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let other = try await client.send(.post, "\(Self.base)/allocations/k/usage", #"{"tokens":1}"#, headers: Self.key("use-1"))
+            #expect(other.status == .conflict && other.code == "idempotency_conflict")
+            let second = try await client.send(.post, "\(Self.base)/allocations/k/usage", usage, headers: Self.key("use-2"))
+            #expect((second.json["allocation"] as? [String: any Sendable])?["tokensUsed"] as? Int == 6000)
+
+            let released = try await client.send(.post, "\(Self.base)/allocations/k/release", headers: Self.key("release-1"))
+            #expect(released.status == .ok && released.json["isActive"] as? Bool == false)
+            // The context is allocated again; a late retry of the release must not free the new one.
+            let next = try await client.send(.post, "\(Self.base)/allocate", allocate, headers: Self.key("alloc-2"))
+            #expect(next.status == .created && next.string("allocationId") != granted.string("allocationId"))
+            let releasedAgain = try await client.send(.post, "\(Self.base)/allocations/k/release", headers: Self.key("release-1"))
+            #expect(releasedAgain.status == .ok && releasedAgain.text == released.text)
+            #expect(try await client.send(.get, "\(Self.base)/allocations/k").json["isActive"] as? Bool == true)
+            let daily = try await Self.summary(client, tier: "local_midweight")
+            #expect(daily["reserved"] as? Int == 5000 && daily["activeAllocations"] as? Int == 1)
+            return ()
+        }
+        let ledger = try await harness.scalar("SELECT count(*)::text || '/' || sum(input_tokens)::text FROM usage_records WHERE metadata->>'apollo_context_id' = 'k'")
+        #expect(ledger == "2/6000")
+        let policies = try await harness.scalar("SELECT count(*)::text FROM apollo_policies WHERE source = 'api'")
+        #expect(policies == "1")
+    }
+
     @Test func setLimitChangesAPolicyAsANewLimitVersion() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

@@ -76,7 +76,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     UsageController(engine: engine).addRoutes(to: api)
     PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
     RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: api)
-    ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client)).addRoutes(to: api)
+    ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
     WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)

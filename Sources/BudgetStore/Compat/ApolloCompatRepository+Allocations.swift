@@ -1,13 +1,16 @@
 // Apollo allocations per context_id on the engine: allocate (replacing the context's previous
 // allocation), record usage (any number of times; the reservation shrinks as tokens are used),
-// release, read back, and the totals of a summary.
+// release, read back, and the totals of a summary. The writes take an optional Idempotency-Key in
+// their own transaction and answer with the context's allocation after the write (0029), so a
+// retry with the key gets the first answer back.
 import BudgetCore
 import Foundation
 import Logging
 import PostgresNIO
 
 /// A context's allocation as Apollo counts it.
-public struct ApolloAllocation: Sendable, Hashable {
+/// Read from `apollo_allocation_state` (0029), which the writes also answer with.
+public struct ApolloAllocation: Sendable, Hashable, Decodable {
     public var contextID: String
     public var allocationID: UUID
     public var component: String?
@@ -28,6 +31,12 @@ public struct ApolloAllocation: Sendable, Hashable {
     /// The keys of its per_session / per_task windows.
     public var sessionID: String?
     public var taskID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case contextID = "context_id", allocationID = "allocation_id", component, provider, model, taskType = "task_type", tier, priority
+        case tokensAllocated = "tokens_allocated", tokensUsed = "tokens_used", bypass, createdAt = "created_at", expiresAt = "expires_at"
+        case releasedAt = "released_at", metadata, status, sessionID = "session_id", taskID = "task_id"
+    }
 
     public var isActive: Bool { status == "active" && releasedAt == nil }
     public var remainingTokens: Int64 { max(0, tokensAllocated - tokensUsed) }
@@ -74,14 +83,18 @@ extension ApolloCompatRepository {
         }
     }
 
+    /// `replayed`: the answer kept with the request's Idempotency-Key, given again.
     public enum AllocateOutcome: Sendable {
-        case granted(ApolloAllocation, limits: [WindowSpec])
-        case denied(deniedBy: WindowSpec, limits: [WindowSpec])
+        case granted(ApolloAllocation, limits: [WindowSpec], replayed: Bool)
+        case denied(deniedBy: WindowSpec, limits: [WindowSpec], replayed: Bool)
+        /// The key was used before with another request.
+        case idempotencyConflict
     }
 
     /// Reserves `tokens` against every matching limit (hard limits deny, priority 10 bypasses and
     /// is recorded), replacing the context's previous allocation in the same transaction.
-    public func allocate(_ request: AllocateRequest, engine: BudgetEngine, logger: Logger) async throws -> AllocateOutcome {
+    public func allocate(_ request: AllocateRequest, idempotencyKey: String?, requestHash: String, engine: BudgetEngine,
+                         logger: Logger) async throws -> AllocateOutcome {
         _ = try await ensureBudget(seedDefaults: true, logger: logger)
         let now = engine.clock()
         let scope = request.scope
@@ -102,20 +115,23 @@ extension ApolloCompatRepository {
                                     requestID: request.contextID, metadata: .object(["apollo_context_id": .string(request.contextID)]))
             let windows = plan.reservations.map { WindowSpec($0.applicable, request: $0.amount) }
             let result = try await call("""
-                SELECT apollo_allocate(\(try EngineJSON.encode(context))::jsonb, \(try EngineJSON.encode(row))::jsonb,
-                                       \(try EngineJSON.encode(windows))::jsonb, \(catalog.generation))::text
+                SELECT apollo_allocate_keyed(\(try EngineJSON.encode(context))::jsonb, \(try EngineJSON.encode(row))::jsonb,
+                                             \(try EngineJSON.encode(windows))::jsonb, \(catalog.generation), \(idempotencyKey), \(requestHash))::text
                 """, logger: logger)
             return result.outcome == "stale" ? nil : result
         }
+        let replayed = result.replayed ?? false
         switch result.outcome {
         case "granted":
-            guard let allocation = try await allocation(contextID: request.contextID, logger: logger) else {
+            guard let allocation = result.allocation else {
                 throw StoreError(.corrupt, "granted allocation of context \(request.contextID) not found")
             }
-            return .granted(allocation, limits: result.limits ?? [])
+            return .granted(allocation, limits: result.limits ?? [], replayed: replayed)
         case "denied":
             guard let deniedBy = result.deniedBy else { throw StoreError(.corrupt, "denied without limit") }
-            return .denied(deniedBy: deniedBy, limits: result.limits ?? [])
+            return .denied(deniedBy: deniedBy, limits: result.limits ?? [], replayed: replayed)
+        case "idempotency_conflict":
+            return .idempotencyConflict
         default:
             throw StoreError(.corrupt, "unexpected apollo_allocate outcome \(result.outcome)")
         }
@@ -130,14 +146,24 @@ extension ApolloCompatRepository {
         public var allocation: ApolloAllocation
         /// Tokens of this call beyond what remained of the allocation (all recorded).
         public var overuseTokens: Int64
+        /// The answer kept with the request's Idempotency-Key, given again.
+        public var replayed: Bool
+    }
+
+    public enum UsageAnswer: Sendable {
+        case recorded(UsageOutcome)
+        /// The context has no allocation.
+        case notFound
+        /// The key was used before with another request.
+        case idempotencyConflict
     }
 
     /// Records usage against the context's allocation. Every token is recorded, whatever remains
-    /// of the allocation and even after release or expiry; nil when the context has none.
-    public func recordUsage(contextID: String, usage: TokenUsage, operationID: String?, metadata: JSONValue, engine: BudgetEngine,
-                            logger: Logger) async throws -> UsageOutcome? {
+    /// of the allocation and even after release or expiry.
+    public func recordUsage(contextID: String, usage: TokenUsage, operationID: String?, metadata: JSONValue, idempotencyKey: String?,
+                            requestHash: String, engine: BudgetEngine, logger: Logger) async throws -> UsageAnswer {
         for _ in 0..<BudgetEngine.staleRetries {
-            guard let current = try await allocation(contextID: contextID, logger: logger) else { return nil }
+            guard let current = try await allocation(contextID: contextID, logger: logger) else { return .notFound }
             let scope = Scope(component: current.component, provider: current.provider, model: current.model, taskType: current.taskType,
                               tier: current.tier.rawValue, sessionID: current.sessionID, taskID: current.taskID)
             var recordMetadata: [String: JSONValue] = ["apollo_context_id": .string(contextID)]
@@ -149,22 +175,25 @@ extension ApolloCompatRepository {
             let result: ApolloFunctionResult = try await engine.withFreshCatalog(logger: logger) { catalog in
                 let record = engine.ledgerRecord(for: input, allocationID: current.allocationID, catalog: catalog, now: now)
                 let result = try await call("""
-                    SELECT apollo_record_usage(\(contextID), \(current.allocationID), \(try EngineJSON.encode(record))::jsonb, \(catalog.generation))::text
+                    SELECT apollo_record_usage_keyed(\(contextID), \(current.allocationID), \(try EngineJSON.encode(record))::jsonb,
+                                                     \(catalog.generation), \(idempotencyKey), \(requestHash))::text
                     """, logger: logger)
                 return result.outcome == "stale" ? nil : result
             }
             switch result.outcome {
             case "recorded":
-                guard let record = result.record, let after = try await allocation(contextID: contextID, logger: logger) else {
+                guard let record = result.record, let after = result.allocation else {
                     throw StoreError(.corrupt, "usage recorded without record")
                 }
                 let before = result.tokensUsedBefore ?? 0
                 let total = usage.total ?? Int64.max
                 // Overuse of this call: the part of it beyond the allocation.
                 let overuse = max(0, min(total, before + total - after.tokensAllocated))
-                return UsageOutcome(record: record, allocation: after, overuseTokens: overuse)
+                return .recorded(UsageOutcome(record: record, allocation: after, overuseTokens: overuse, replayed: result.replayed ?? false))
             case "not_found":
-                return nil
+                return .notFound
+            case "idempotency_conflict":
+                return .idempotencyConflict
             case "changed":
                 continue   // re-allocated meanwhile: price and count against the new allocation
             default:
@@ -174,30 +203,29 @@ extension ApolloCompatRepository {
         throw StoreError(.staleCatalog, "the context kept being re-allocated while usage was recorded")
     }
 
-    /// Releases the context's allocation (what it still reserves is freed). Nil when the context has none.
-    public func release(contextID: String, logger: Logger) async throws -> ApolloAllocation? {
-        let result = try await call("SELECT apollo_release(\(contextID))::text", logger: logger)
-        if result.outcome == "not_found" { return nil }
-        return try await allocation(contextID: contextID, logger: logger)
+    public enum ReleaseAnswer: Sendable {
+        /// The context's allocation after the release; `replayed`: the answer kept with the key.
+        case released(ApolloAllocation, replayed: Bool)
+        case notFound
+        case idempotencyConflict
+    }
+
+    /// Releases the context's allocation (what it still reserves is freed).
+    public func release(contextID: String, idempotencyKey: String?, requestHash: String, logger: Logger) async throws -> ReleaseAnswer {
+        let result = try await call("SELECT apollo_release_keyed(\(contextID), \(idempotencyKey), \(requestHash))::text", logger: logger)
+        switch result.outcome {
+        case "not_found": return .notFound
+        case "idempotency_conflict": return .idempotencyConflict
+        default:
+            guard let allocation = result.allocation else { throw StoreError(.corrupt, "released context \(contextID) not found") }
+            return .released(allocation, replayed: result.replayed ?? false)
+        }
     }
 
     public func allocation(contextID: String, logger: Logger) async throws -> ApolloAllocation? {
-        let rows = try await client.collect("""
-            SELECT c.context_id, c.allocation_id, c.component, c.provider, c.model, c.task_type, c.tier, c.priority,
-                   c.tokens_allocated, c.tokens_used, c.bypass, c.created_at, c.expires_at, c.released_at, c.metadata::text,
-                   CASE WHEN a.status = 'active' AND a.expires_at <= now() THEN 'expired' ELSE coalesce(a.status, 'released') END,
-                   a.session_id, a.task_id
-            FROM apollo_allocations c LEFT JOIN allocations a ON a.id = c.allocation_id
-            WHERE c.context_id = \(contextID)
-            """, logger: logger)
-        for try await row in rows.decode((String, UUID, String?, String?, String?, String, String, Int, Int64, Int64, Bool, Date, Date, Date?,
-                                          String, String, String?, String?).self) {
-            guard let tier = ApolloTier(rawValue: row.6) else { throw StoreError(.corrupt, "context \(row.0) has an unknown tier") }
-            return ApolloAllocation(
-                contextID: row.0, allocationID: row.1, component: row.2, provider: row.3, model: row.4, taskType: row.5, tier: tier,
-                priority: row.7, tokensAllocated: row.8, tokensUsed: row.9, bypass: row.10, createdAt: row.11, expiresAt: row.12,
-                releasedAt: row.13, metadata: try JSONDecoder().decode(JSONValue.self, from: Data(row.14.utf8)), status: row.15,
-                sessionID: row.16, taskID: row.17)
+        let rows = try await client.collect("SELECT apollo_allocation_state(\(contextID))::text", logger: logger)
+        for try await text in rows.decode(String?.self) {
+            return try text.map { try EngineJSON.decoder.decode(ApolloAllocation.self, from: Data($0.utf8)) }
         }
         return nil
     }
@@ -238,9 +266,12 @@ struct ApolloFunctionResult: Decodable {
     var deniedBy: WindowSpec?
     var record: LedgerRecord?
     var tokensUsedBefore: Int64?
+    /// The context's allocation after the write (0029).
+    var allocation: ApolloAllocation?
+    var replayed: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case outcome, limits, record
+        case outcome, limits, record, allocation, replayed
         case deniedBy = "denied_by", tokensUsedBefore = "tokens_used_before"
     }
 }

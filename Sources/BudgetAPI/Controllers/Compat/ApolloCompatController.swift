@@ -1,6 +1,8 @@
 // /api/v1/compat/apollo: Apollo's TokenBudgetManager operations in Apollo's shapes, on Budget's
 // engine (one budget named `apollo`). Apollo's defects are not reproduced: hard limits deny
 // (reserved tokens count), usage beyond an allocation is recorded in full, state is durable.
+// Every write takes an Idempotency-Key: the same key with the same request gives the first answer
+// again (with `Idempotent-Replayed: true`), with another request a 409.
 import BudgetCore
 import BudgetStore
 import Foundation
@@ -10,6 +12,7 @@ import Hummingbird
 struct ApolloCompatController {
     let engine: BudgetEngine
     let repository: ApolloCompatRepository
+    let idempotency: IdempotentResponses
     let resolver = ApolloTierResolver()
 
     /// Apollo's validator gives an allocation created with `expiration_time=None` 24 hours; Budget
@@ -29,12 +32,18 @@ struct ApolloCompatController {
             return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
         }
         apollo.post("allocations/:context_id/usage") { request, context in try await recordUsage(request, context) }
-        apollo.post("allocations/:context_id/release") { _, context in
+        apollo.post("allocations/:context_id/release") { request, context in
             let contextID = try Self.contextID(context)
-            guard let allocation = try await repository.release(contextID: contextID, logger: context.logger) else {
+            // No body: a key given again is the same request.
+            switch try await repository.release(contextID: contextID, idempotencyKey: try request.idempotencyKey(), requestHash: "release",
+                                                logger: context.logger) {
+            case .released(let allocation, let replayed):
+                return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
+            case .notFound:
                 throw APIError.notFound("no allocation for context '\(contextID)'")
+            case .idempotencyConflict:
+                throw Self.keyConflict(try request.idempotencyKey())
             }
-            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
         }
         apollo.get("summary") { request, context in try await summary(request, context) }
         apollo.get("limits") { _, context in
@@ -56,7 +65,9 @@ struct ApolloCompatController {
     // MARK: allocate
 
     func allocate(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
-        let body = try ApolloObject(try await request.decodeBody(JSONValue.self, context: context).value)
+        let decoded = try await request.decodeBody(JSONValue.self, context: context)
+        let body = try ApolloObject(decoded.value)
+        let idempotencyKey = try request.idempotencyKey()
         let contextID = try body.requiredString("context_id")
         let component = try body.string("component")
         let provider = try body.string("provider")
@@ -108,13 +119,16 @@ struct ApolloCompatController {
             priority: priority, tokens: tokens, expiresAt: expiresAt, sessionID: try body.string("session_id"), taskID: try body.string("task_id"),
             metadata: metadata)
         let outcome = try await planned {
-            try await repository.allocate(allocateRequest, engine: engine, logger: context.logger)
+            try await repository.allocate(allocateRequest, idempotencyKey: idempotencyKey, requestHash: decoded.hash, engine: engine,
+                                          logger: context.logger)
         }
         switch outcome {
-        case .granted(let allocation, _):
-            return try JSONResponse.make(.created, ApolloWire.allocation(allocation))
-        case .denied(let deniedBy, _):
-            var error = AllocationsController.denial(deniedBy, replayed: false)
+        case .granted(let allocation, _, let replayed):
+            return try JSONResponse.make(.created, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
+        case .idempotencyConflict:
+            throw Self.keyConflict(idempotencyKey)
+        case .denied(let deniedBy, _, let replayed):
+            var error = AllocationsController.denial(deniedBy, replayed: replayed)
             if let policy = try await repository.policies(logger: context.logger).first(where: { $0.limitID == deniedBy.limitID }) {
                 error.details["policyId"] = .string(policy.policy.policyID)
                 error.details["policyType"] = .string(policy.policy.type.rawValue)
@@ -130,7 +144,9 @@ struct ApolloCompatController {
 
     func recordUsage(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
         let contextID = try Self.contextID(context)
-        let body = try ApolloObject(try await request.decodeBody(JSONValue.self, context: context).value)
+        let decoded = try await request.decodeBody(JSONValue.self, context: context)
+        let body = try ApolloObject(decoded.value)
+        let idempotencyKey = try request.idempotencyKey()
         guard let tokens = try body.integer("tokens") else { throw APIError.badRequest("tokens is required", field: "tokens") }
         guard tokens >= 1 else { throw APIError.badRequest("tokens must be at least 1", field: "tokens") }
         let kindText = try body.string("usage_type") ?? "total"
@@ -157,16 +173,19 @@ struct ApolloCompatController {
         }
         let operationID = try body.string("operation_id")
         let metadata = try body.object("metadata")
-        guard let outcome = try await repository.recordUsage(contextID: contextID, usage: usage, operationID: operationID, metadata: metadata,
-                                                            engine: engine, logger: context.logger) else {
-            throw APIError.notFound("no allocation for context '\(contextID)'")
+        let outcome: ApolloCompatRepository.UsageOutcome
+        switch try await repository.recordUsage(contextID: contextID, usage: usage, operationID: operationID, metadata: metadata,
+                                                idempotencyKey: idempotencyKey, requestHash: decoded.hash, engine: engine, logger: context.logger) {
+        case .recorded(let recorded): outcome = recorded
+        case .notFound: throw APIError.notFound("no allocation for context '\(contextID)'")
+        case .idempotencyConflict: throw Self.keyConflict(idempotencyKey)
         }
         return try JSONResponse.make(.ok, JSONValue.object([
             "tokensRecorded": .integer(tokens), "overuseTokens": .integer(outcome.overuseTokens),
             "record": ApolloWire.usageRecord(outcome.record, allocation: outcome.allocation, usageType: kind.rawValue,
                                              operationID: operationID, metadata: metadata),
             "allocation": ApolloWire.allocation(outcome.allocation),
-        ]))
+        ]), headers: replayHeader(outcome.replayed))
     }
 
     // MARK: summary
@@ -223,9 +242,10 @@ struct ApolloCompatController {
 
     // MARK: set limit
 
+    /// A PUT without a policy id makes a new policy each time, so a retry needs the key.
     func setLimit(_ request: Request, _ context: BudgetRequestContext, policyID: String?) async throws -> Response {
-        let value = try await request.decodeBody(JSONValue.self, context: context).value
-        guard case .object(var members) = value else { throw APIError.badRequest("the body must be a JSON object") }
+        let decoded = try await request.decodeBody(JSONValue.self, context: context)
+        guard case .object(var members) = decoded.value else { throw APIError.badRequest("the body must be a JSON object") }
         if let policyID { members["policy_id"] = .string(policyID); members["policyId"] = nil }
         let policy: ApolloPolicy
         do {
@@ -233,9 +253,16 @@ struct ApolloCompatController {
         } catch {
             throw APIError.badRequest("\(error.field) \(error.message)", field: error.field)
         }
-        let (stored, result) = try await repository.setPolicy(policy, logger: context.logger)
-        engine.catalog.invalidate()
-        return try JSONResponse.make(result == .created ? .created : .ok, ApolloWire.policy(stored))
+        return try await idempotency.respond(operation: "apollo.limit:\(policyID ?? "")", request: request, hash: decoded.hash,
+                                             logger: context.logger) {
+            let (stored, result) = try await repository.setPolicy(policy, logger: context.logger)
+            engine.catalog.invalidate()
+            return (result == .created ? .created : .ok, ApolloWire.policy(stored))
+        }
+    }
+
+    static func keyConflict(_ key: String?) -> APIError {
+        APIError.conflict("Idempotency-Key '\(key ?? "")' was already used with a different request", code: "idempotency_conflict")
     }
 
     // MARK: path values
