@@ -18,10 +18,13 @@ public struct APIConfiguration: Sendable {
     public var alerts: AlertConfiguration
     /// Months of raw ledger partitions kept (nil: all).
     public var rawRetentionMonths: Int?
+    /// The keys /api/v1 accepts (nil: the API is open to every caller).
+    public var apiKeys: APIKeys?
 
     public init(host: String = "127.0.0.1", port: Int = 8013, sweepInterval: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
-                alerts: AlertConfiguration = AlertConfiguration(), rawRetentionMonths: Int? = nil) {
+                alerts: AlertConfiguration = AlertConfiguration(), rawRetentionMonths: Int? = nil, apiKeys: APIKeys? = nil) {
         self.rawRetentionMonths = rawRetentionMonths
+        self.apiKeys = apiKeys
         self.host = host
         self.port = port
         self.sweepInterval = sweepInterval
@@ -43,7 +46,8 @@ public func buildApplication(
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
-    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines, alertHub: alertHub)
+    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines, alertHub: alertHub,
+                             apiKeys: configuration.apiKeys)
     var services: [any Service] = [
         client, deadlines, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
                                    rawRetentionMonths: configuration.rawRetentionMonths),
@@ -61,12 +65,14 @@ public func buildApplication(
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub) -> Router<BudgetRequestContext> {
+func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub,
+                 apiKeys: APIKeys?) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: DeadlineMiddleware(deadlines: deadlines))
     HealthController(database: PostgresDatabaseHealth(client: client)).addRoutes(to: router)
     let api = router.group("api/v1")
+    if let apiKeys { api.add(middleware: APIKeyMiddleware(keys: apiKeys)) }
     let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))
     BudgetsController(repository: BudgetRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
     LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)

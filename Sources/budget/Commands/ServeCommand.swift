@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port,
                                                 alerts: AlertConfiguration(deliverWebhooks: configuration.deliverWebhooks),
-                                                rawRetentionMonths: configuration.rawRetentionMonths),
+                                                rawRetentionMonths: configuration.rawRetentionMonths,
+                                                apiKeys: APIKeys(configuration.apiKeys)),
                 client: client,
                 priceSync: priceSync,
                 batchExecutor: EventLoopTaskExecutor(loop: databaseLoop.next()),

@@ -20,6 +20,8 @@ struct BudgetConfiguration: Sendable {
     var rawRetentionMonths: Int? = nil
     /// BUDGET_WEBHOOKS=off: this instance does not deliver webhooks (others sharing the database do).
     var deliverWebhooks = true
+    /// BUDGET_API_KEY: the keys /api/v1 accepts, comma-separated (empty: the API is open).
+    var apiKeys: [String] = []
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -84,6 +86,7 @@ struct BudgetConfiguration: Sendable {
             default: throw ConfigurationError("BUDGET_WEBHOOKS must be on or off, not '\(raw)'")
             }
         }
+        let apiKeys = try apiKeyList(value("BUDGET_API_KEY"))
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -97,8 +100,19 @@ struct BudgetConfiguration: Sendable {
             priceSourcesFile: value("BUDGET_PRICE_SOURCES_FILE"),
             priceSyncInterval: syncInterval,
             rawRetentionMonths: retention,
-            deliverWebhooks: webhooks
+            deliverWebhooks: webhooks,
+            apiKeys: apiKeys
         )
+    }
+
+    /// BUDGET_API_KEY: one key, or several separated by commas (while a key is being replaced).
+    static func apiKeyList(_ raw: String?) throws -> [String] {
+        guard let raw else { return [] }
+        let keys = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if keys.contains(where: { $0.count < 16 || $0.contains { character in character.isWhitespace || !character.isASCII } }) {
+            throw ConfigurationError("BUDGET_API_KEY must hold keys of at least 16 printable ASCII characters without spaces, separated by commas (e.g. openssl rand -hex 32)")
+        }
+        return keys
     }
 
     /// The help text listing every setting, shown by `budget --help`.
@@ -118,6 +132,8 @@ struct BudgetConfiguration: Sendable {
           BUDGET_PRICE_SOURCES_FILE   JSON list of price sources replacing the built-in one
           BUDGET_RAW_RETENTION_MONTHS  Drop raw ledger partitions older than N months (rollups stay; default: off)
           BUDGET_WEBHOOKS      on|off — whether this `serve` delivers webhooks (default: on)
+          BUDGET_API_KEY       Keys /api/v1 requires (comma-separated; unset: open API). The client
+                               commands send the first as Authorization: Bearer.
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }

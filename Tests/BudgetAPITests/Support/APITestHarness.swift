@@ -26,11 +26,12 @@ struct APITestHarness {
                                                webhookRetry: WebhookRetryPolicy(delays: [.milliseconds(300), .milliseconds(300)]))
 
     func withApp<T: Sendable>(sweepInterval: Duration = .milliseconds(200), requestTimeout: Duration = .seconds(60), alerts: AlertConfiguration = testAlerts,
-                              _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+                              apiKeys: APIKeys? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let client = PostgresClient(configuration: endpoint.clientConfiguration(maximumConnections: 40))
         var logger = Logger(label: "BudgetAPITests")
         logger.logLevel = .warning
-        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval, requestTimeout: requestTimeout, alerts: alerts),
+        let app = buildApplication(configuration: APIConfiguration(host: "127.0.0.1", port: 0, sweepInterval: sweepInterval, requestTimeout: requestTimeout, alerts: alerts,
+                                                                   apiKeys: apiKeys),
                                    client: client, logger: logger)
         return try await app.test(.live, body)
     }

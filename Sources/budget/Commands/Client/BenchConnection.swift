@@ -23,18 +23,20 @@ struct BenchRequests: Sendable {
     /// Keys start with this (unique to the run), then the caller's number and the pair's; nil: no keys.
     var keyPrefix: String?
 
-    init(host: String, fixture: BenchFixture, idempotencyKeys: Bool = false) {
+    /// `apiKey`: sent as `Authorization: Bearer` in every request (a server with BUDGET_API_KEY).
+    init(host: String, fixture: BenchFixture, idempotencyKeys: Bool = false, apiKey: String? = nil) {
         func tail(_ body: Data) -> ByteBuffer {
             ByteBuffer(string: "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n" + String(decoding: body, as: UTF8.self))
         }
-        allocateHead = ByteBuffer(string: "POST /api/v1/allocations HTTP/1.1\r\nHost: \(host)\r\n")
+        let hostAndKey = "Host: \(host)\r\n" + (apiKey.map { "Authorization: Bearer \($0)\r\n" } ?? "")
+        allocateHead = ByteBuffer(string: "POST /api/v1/allocations HTTP/1.1\r\n" + hostAndKey)
         allocateTail = tail(fixture.allocateBody)
-        var check = ByteBuffer(string: "POST /api/v1/check HTTP/1.1\r\nHost: \(host)\r\n")
+        var check = ByteBuffer(string: "POST /api/v1/check HTTP/1.1\r\n" + hostAndKey)
         var checkTail = tail(fixture.allocateBody)
         check.writeBuffer(&checkTail)
         self.check = check
         commitHead = ByteBuffer(string: "POST /api/v1/allocations/")
-        commitLine = ByteBuffer(string: "/commit HTTP/1.1\r\nHost: \(host)\r\n")
+        commitLine = ByteBuffer(string: "/commit HTTP/1.1\r\n" + hostAndKey)
         commitTail = tail(fixture.commitBody)
         keyPrefix = idempotencyKeys ? fixture.component : nil
     }

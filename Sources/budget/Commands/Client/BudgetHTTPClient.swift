@@ -107,14 +107,23 @@ struct BudgetHTTPClient: Sendable {
     let baseURL: String
     let httpClient: HTTPClient
     var timeout: TimeAmount
+    /// Sent as `Authorization: Bearer` when the server requires a key (BUDGET_API_KEY).
+    let apiKey: String?
 
     /// `.shared` suits long-lived callers; the commands pass `commandLineConfiguration`'s client instead.
-    init(baseURL: String, httpClient: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    init(baseURL: String, httpClient: HTTPClient = .shared, timeout: TimeAmount = .seconds(30), apiKey: String? = Self.environmentAPIKey()) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.httpClient = httpClient
         self.timeout = timeout
+        self.apiKey = apiKey
+    }
+
+    /// The first key of BUDGET_API_KEY (the server's setting may list several), or nil.
+    static func environmentAPIKey(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let key = environment["BUDGET_API_KEY"]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
+        return key?.isEmpty == false ? key : nil
     }
 
     /// Settings for one-shot commands: `HTTPClient.shared` retries a refused connection until the request's
@@ -188,6 +197,7 @@ struct BudgetHTTPClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + path + Self.queryString(query))
         request.method = method
         request.headers.add(name: "Accept", value: accept)
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

@@ -39,7 +39,8 @@ struct LoadGenerator: Sendable {
         let fixture = try await BudgetHTTPClient.withHTTPClient(configuration: BudgetHTTPClient.commandLineConfiguration) { httpClient in
             try await BenchFixture.create(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient))
         }
-        let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture, idempotencyKeys: idempotencyKeys)
+        let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture, idempotencyKeys: idempotencyKeys,
+                                     apiKey: BudgetHTTPClient.environmentAPIKey())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let samples: BenchSamples
         do {
