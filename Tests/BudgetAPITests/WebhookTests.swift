@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import PostgresNIO
 import Testing
 
 /// What the receiving server saw.
@@ -162,6 +163,65 @@ struct WebhookTests {
             }
             #expect(delivered, "an instance with delivery on sends what the quiet one queued")
             #expect(await received.hooks.filter { $0.path == "quiet" }.count == 1)
+        }
+    }
+
+    /// BUDGET_SECRET_KEY: secrets are stored sealed (those stored before the key was set once a
+    /// delivering instance starts), deliveries are still signed with the secret as given, and an
+    /// instance without the key says why it cannot deliver.
+    @Test func withASecretKeySecretsAreSealedAtRestAndStillSign() async throws {
+        let harness = try await APITestHarness.make()
+        let received = ReceivedHooks()
+        let sealing = {
+            var alerts = APITestHarness.testAlerts
+            alerts.secrets = WebhookSecrets(passphrase: "secret-key-0123456789abcdef")
+            return alerts
+        }()
+        @Sendable func storedSecrets() async throws -> [String] {
+            try await harness.sql { client in
+                var secrets: [String] = []
+                for try await secret in try await client.query("SELECT secret FROM webhooks ORDER BY created_at").decode(String.self) { secrets.append(secret) }
+                return secrets
+            }
+        }
+        try await Self.receiver(received).test(.live) { receiver in
+            let base = "http://127.0.0.1:\(try #require(receiver.port))/hooks"
+            let (budget, early) = try await harness.withApp { client in
+                let budget = try await client.makeBudget()
+                let reply = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/early","secret":"\#(Self.secret)"}"#)
+                return (budget, try #require(reply.string("id")))
+            }
+            #expect(try await storedSecrets() == [Self.secret], "without a key a secret is stored as given")
+
+            try await harness.withApp(alerts: sealing) { client in
+                let late = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/late","secret":"\#(Self.secret)"}"#)
+                #expect(late.status == .created)
+                let sealed = try await eventually {
+                    try await storedSecrets().filter { $0.hasPrefix("enc:v1:") && !$0.contains(Self.secret) }.count == 2
+                }
+                #expect(sealed, "the early secret is sealed when the worker starts, the late one as it is stored")
+                let marked = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/x","secret":"enc:v1:0123456789abcdef"}"#)
+                #expect(marked.status == .badRequest && marked.field == "secret")
+
+                _ = try await client.makeLimit(budget, #"{"scope":{"provider":"p"},"period":"daily","amount":"10","policy":"warn"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"9"}"#)
+                let bothDelivered = try await eventually { await Set(received.hooks.map(\.path)) == ["early", "late"] }
+                #expect(bothDelivered)
+                #expect(await received.hooks.allSatisfy(Self.verify), "signed with the secret as given")
+                return ()
+            }
+            #expect(try await storedSecrets().count == 2)
+
+            let refused = try await harness.withApp { client in
+                _ = try await client.makeLimit(budget, #"{"scope":{"provider":"q"},"period":"daily","amount":"10","policy":"warn"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"q","model":"m"},"usage":{"input_tokens":1},"cost_usd":"9"}"#)
+                return try await eventually {
+                    let log = try await client.send(.get, "/api/v1/webhooks/\(early)/deliveries").items.first?["log"] as? [[String: any Sendable]]
+                    return (log?.first?["error"] as? String)?.contains("BUDGET_SECRET_KEY") == true
+                }
+            }
+            #expect(refused, "an instance without the key says why it cannot sign")
+            #expect(await received.hooks.count == 2, "nothing sent unsigned")
         }
     }
 

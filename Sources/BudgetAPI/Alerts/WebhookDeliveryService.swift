@@ -22,14 +22,18 @@ public struct AlertConfiguration: Sendable {
     public var webhookTimeout: Duration
     /// Whether this instance runs the webhook delivery worker.
     public var deliverWebhooks: Bool
+    /// How webhook secrets are kept at rest (BUDGET_SECRET_KEY).
+    public var secrets: WebhookSecrets
 
     public init(heartbeatInterval: Duration = .seconds(15), webhookPollInterval: Duration = .seconds(1),
-                webhookRetry: WebhookRetryPolicy = .standard, webhookTimeout: Duration = .seconds(10), deliverWebhooks: Bool = true) {
+                webhookRetry: WebhookRetryPolicy = .standard, webhookTimeout: Duration = .seconds(10), deliverWebhooks: Bool = true,
+                secrets: WebhookSecrets = WebhookSecrets(passphrase: nil)) {
         self.heartbeatInterval = heartbeatInterval
         self.webhookPollInterval = webhookPollInterval
         self.webhookRetry = webhookRetry
         self.webhookTimeout = webhookTimeout
         self.deliverWebhooks = deliverWebhooks
+        self.secrets = secrets
     }
 }
 
@@ -50,12 +54,31 @@ struct WebhookDeliveryService: Service {
     func run() async throws {
         let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         await cancelWhenGracefulShutdown {
+            await sealStoredSecrets()
             await loop(httpClient)
         }
         do {
             try await httpClient.shutdown()
         } catch {
             logger.warning("could not shut the webhook HTTP client down", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Seals the secrets stored as given before BUDGET_SECRET_KEY was set (once per start; a
+    /// failure is logged and the next start tries again).
+    private func sealStoredSecrets() async {
+        guard configuration.secrets.sealsSecrets else { return }
+        do {
+            var sealed = 0
+            for (webhookID, secret) in try await webhooks.secretsStoredAsGiven(prefix: WebhookSecrets.prefix, logger: logger) {
+                if try await webhooks.replaceSecret(webhookID, storedAs: secret, with: configuration.secrets.stored(secret), logger: logger) {
+                    sealed += 1
+                }
+            }
+            if sealed > 0 { logger.info("sealed webhook secrets stored as given", metadata: ["count": "\(sealed)"]) }
+        } catch {
+            if Task.isCancelled { return }
+            logger.error("could not seal the webhook secrets stored as given", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -93,7 +116,8 @@ struct WebhookDeliveryService: Service {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "Budget-Webhook/1")
-            request.headers.add(name: WebhookSignature.headerName, value: WebhookSigner.signature(body: body, secret: delivery.secret))
+            let secret = try configuration.secrets.secret(from: delivery.secret)
+            request.headers.add(name: WebhookSignature.headerName, value: WebhookSigner.signature(body: body, secret: secret))
             request.headers.add(name: "X-Budget-Alert-Id", value: String(alert.id))
             request.headers.add(name: "X-Budget-Delivery-Id", value: String(delivery.id))
             request.headers.add(name: "X-Budget-Attempt", value: String(delivery.attempt))

@@ -47,7 +47,7 @@ public func buildApplication(
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines, alertHub: alertHub,
-                             apiKeys: configuration.apiKeys)
+                             apiKeys: configuration.apiKeys, webhookSecrets: configuration.alerts.secrets)
     var services: [any Service] = [
         client, deadlines, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
                                    rawRetentionMonths: configuration.rawRetentionMonths),
@@ -66,7 +66,7 @@ public func buildApplication(
 }
 
 func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub,
-                 apiKeys: APIKeys?) -> Router<BudgetRequestContext> {
+                 apiKeys: APIKeys?, webhookSecrets: WebhookSecrets) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: DeadlineMiddleware(deadlines: deadlines))
@@ -84,7 +84,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client), idempotency: idempotency).addRoutes(to: api)
     AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
-    WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency).addRoutes(to: api)
+    WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency, secrets: webhookSecrets).addRoutes(to: api)
     ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)
     return router
 }

@@ -8,6 +8,7 @@ import Hummingbird
 struct WebhooksController {
     let repository: WebhookRepository
     let idempotency: IdempotentResponses
+    let secrets: WebhookSecrets
 
     struct CreateBody: Decodable {
         var url: String?
@@ -31,6 +32,9 @@ struct WebhooksController {
         guard text.count >= minimumSecretLength, text.utf8.count <= 1024 else {
             throw APIError.badRequest("secret must be \(minimumSecretLength) to 1024 characters", field: "secret")
         }
+        guard !WebhookSecrets.isSealed(text) else {
+            throw APIError.badRequest("secret must not begin with \(WebhookSecrets.prefix) (the mark of a sealed secret)", field: "secret")
+        }
         return text
     }
 
@@ -49,7 +53,8 @@ struct WebhooksController {
             let types = try Self.validTypes(body.value.types)
             return try await idempotency.respond(operation: "webhooks.create:\(budgetID)", request: request, hash: body.hash, logger: context.logger) {
                 let webhook = try await translate {
-                    try await repository.create(budgetID: budgetID, url: url, secret: secret, types: types, by: request.actor, logger: context.logger)
+                    try await repository.create(budgetID: budgetID, url: url, secret: try secrets.stored(secret), types: types, by: request.actor,
+                                                logger: context.logger)
                 }
                 return (.created, AlertViews.webhook(webhook))
             }

@@ -121,6 +121,21 @@ public struct WebhookRepository: Sendable {
     /// Takes the next due delivery for one attempt: its attempt count goes up and it is leased for
     /// `lease` (a worker that dies mid-attempt leaves it to be retried after the lease). Rows
     /// another worker holds are skipped, so instances never send the same attempt twice.
+    /// Webhooks whose secret is stored as given (not starting with `prefix`), to be sealed.
+    public func secretsStoredAsGiven(prefix: String, logger: Logger) async throws -> [(UUID, String)] {
+        let rows = try await client.collect("SELECT id, secret FROM webhooks WHERE left(secret, length(\(prefix))) <> \(prefix)", logger: logger)
+        var found: [(UUID, String)] = []
+        for try await row in rows.decode((UUID, String).self) { found.append(row) }
+        return found
+    }
+
+    /// Replaces a webhook's stored secret if it is still `old` (false: it changed meanwhile).
+    public func replaceSecret(_ id: UUID, storedAs old: String, with new: String, logger: Logger) async throws -> Bool {
+        let rows = try await client.collect("UPDATE webhooks SET secret = \(new) WHERE id = \(id) AND secret = \(old) RETURNING id", logger: logger)
+        for try await _ in rows.decode(UUID.self) { return true }
+        return false
+    }
+
     public func claimDue(lease: Duration, logger: Logger) async throws -> ClaimedDelivery? {
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let rows = try await client.collect("""

@@ -36,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
             let priceSync = PriceSyncJob(sources: sources, client: client, logger: Logger(label: "BudgetPricing"))
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port,
-                                                alerts: AlertConfiguration(deliverWebhooks: configuration.deliverWebhooks),
+                                                alerts: AlertConfiguration(deliverWebhooks: configuration.deliverWebhooks,
+                                                                           secrets: WebhookSecrets(passphrase: configuration.secretKey)),
                                                 rawRetentionMonths: configuration.rawRetentionMonths,
                                                 apiKeys: APIKeys(configuration.apiKeys)),
                 client: client,

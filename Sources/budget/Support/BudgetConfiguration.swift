@@ -22,6 +22,8 @@ struct BudgetConfiguration: Sendable {
     var deliverWebhooks = true
     /// BUDGET_API_KEY: the keys /api/v1 accepts, comma-separated (empty: the API is open).
     var apiKeys: [String] = []
+    /// BUDGET_SECRET_KEY: seals webhook secrets at rest (nil: stored as given).
+    var secretKey: String?
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -87,6 +89,10 @@ struct BudgetConfiguration: Sendable {
             }
         }
         let apiKeys = try apiKeyList(value("BUDGET_API_KEY"))
+        let secretKey = value("BUDGET_SECRET_KEY")
+        if let secretKey, secretKey.count < 16 {
+            throw ConfigurationError("BUDGET_SECRET_KEY must be at least 16 characters (e.g. openssl rand -hex 32)")
+        }
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -101,7 +107,8 @@ struct BudgetConfiguration: Sendable {
             priceSyncInterval: syncInterval,
             rawRetentionMonths: retention,
             deliverWebhooks: webhooks,
-            apiKeys: apiKeys
+            apiKeys: apiKeys,
+            secretKey: secretKey
         )
     }
 
@@ -134,6 +141,7 @@ struct BudgetConfiguration: Sendable {
           BUDGET_WEBHOOKS      on|off — whether this `serve` delivers webhooks (default: on)
           BUDGET_API_KEY       Keys /api/v1 requires (comma-separated; unset: open API). The client
                                commands send the first as Authorization: Bearer.
+          BUDGET_SECRET_KEY    Seals webhook secrets at rest (AES-GCM); keep it: sealed secrets need it
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
