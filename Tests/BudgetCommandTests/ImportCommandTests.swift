@@ -1,4 +1,4 @@
-import BudgetStore
+@testable import BudgetStore
 import BudgetTestSupport
 import Foundation
 import PostgresNIO
@@ -11,30 +11,25 @@ struct ImportCommandTests {
         .appendingPathComponent("Fixtures/rhetor/rhetor_budget_export.db").path
 
     /// Runs the binary and waits for it without blocking a thread of Swift's cooperative pool (the
-    /// other suites' servers run there); its output goes to files read afterwards.
+    /// other suites' servers run there); its output goes to files read afterwards. It is spawned
+    /// and waited for as the product runs pg_ctl (ProcessRunner: posix_spawn, waitpid on a thread
+    /// of its own), not with Foundation's Process: one test run hung waiting for a `budget bench`
+    /// that had already exited, and Process learns of an exit through a descriptor that other
+    /// children started at the same moment can inherit (the cause was not pinned down).
     func budget(_ arguments: [String], database: DatabaseEndpoint, environment extra: [String: String] = [:]) async throws
         -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(ServeProcessTests.executable, "the budget executable was not built"))
-        process.arguments = arguments
+        let executable = try #require(ServeProcessTests.executable, "the budget executable was not built")
         var environment = ProcessInfo.processInfo.environment
         environment["BUDGET_DATABASE_URL"] = database.url
         environment["BUDGET_SQL_DIR"] = TestDatabaseServer.sqlDirectory.path
         environment["BUDGET_LOG_LEVEL"] = "warning"
         environment.merge(extra) { _, given in given }
-        process.environment = environment
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("budget-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        let status = try await ProcessRunner.spawnAndWait([executable] + arguments, outputPath: out.path, errorPath: err.path, environment: environment)
+        return (status, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
 
     @Test func importsPrintsTheReconciliationAndSaysSoWhenThereIsNothingNew() async throws {

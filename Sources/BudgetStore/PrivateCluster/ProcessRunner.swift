@@ -28,8 +28,7 @@ struct ProcessRunner: Sendable {
         }
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("budget-cmd-\(UUID().uuidString).out").path
         defer { unlink(outputPath) }
-        let pid = try Self.spawn(argv, outputPath: outputPath)
-        let status = await Self.wait(for: pid)
+        let status = try await Self.spawnAndWait(argv, outputPath: outputPath)
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         return CommandResult(status: status, output: output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -39,21 +38,43 @@ struct ProcessRunner: Sendable {
         _ = try spawn(argv, outputPath: "/dev/null")
     }
 
-    private static func spawn(_ argv: [String], outputPath: String) throws -> pid_t {
+    /// Runs `argv` to its end and returns its exit status: input from /dev/null, output to
+    /// `outputPath` and errors there too (or to `errorPath`), in `environment` (nil: this
+    /// process's). The tests run the built `budget` binary this way as well.
+    static func spawnAndWait(_ argv: [String], outputPath: String, errorPath: String? = nil,
+                             environment: [String: String]? = nil) async throws -> Int32 {
+        let pid = try spawn(argv, outputPath: outputPath, errorPath: errorPath, environment: environment)
+        return await wait(for: pid)
+    }
+
+    private static func spawn(_ argv: [String], outputPath: String, errorPath: String? = nil, environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         // The parent opens the output file before runuser changes user, so root's 0600 file is fine.
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         closeInheritedDescriptors(&actions)
 
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        let cEnvironment = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { cEnvironment?.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = cArgs.withUnsafeBufferPointer { buffer in
-            posix_spawn(&pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: buffer.baseAddress!), environ)
+            if let cEnvironment {
+                cEnvironment.withUnsafeBufferPointer { envp in
+                    posix_spawn(&pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: buffer.baseAddress!),
+                                UnsafeMutablePointer(mutating: envp.baseAddress!))
+                }
+            } else {
+                posix_spawn(&pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: buffer.baseAddress!), environ)
+            }
         }
         guard rc == 0 else {
             throw PrivateClusterError(.toolMissing, "cannot run \(argv[0]): \(String(cString: strerror(rc)))")
