@@ -34,15 +34,16 @@ struct ApolloCompatController {
         apollo.post("allocations/:context_id/usage") { request, context in try await recordUsage(request, context) }
         apollo.post("allocations/:context_id/release") { request, context in
             let contextID = try Self.contextID(context)
+            let idempotencyKey = try request.idempotencyKey()
             // No body: a key given again is the same request.
-            switch try await repository.release(contextID: contextID, idempotencyKey: try request.idempotencyKey(), requestHash: "release",
+            switch try await repository.release(contextID: contextID, idempotencyKey: idempotencyKey, requestHash: "release",
                                                 logger: context.logger) {
             case .released(let allocation, let replayed):
                 return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
             case .notFound:
                 throw APIError.notFound("no allocation for context '\(contextID)'")
             case .idempotencyConflict:
-                throw Self.keyConflict(try request.idempotencyKey())
+                throw Self.keyConflict(idempotencyKey)
             }
         }
         apollo.get("summary") { request, context in try await summary(request, context) }

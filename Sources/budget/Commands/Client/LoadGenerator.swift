@@ -36,11 +36,12 @@ struct LoadGenerator: Sendable {
         }
         let port = url.port ?? 80
         // The set-up goes through the ordinary client; the load through BenchCaller connections.
+        let apiKey = BudgetHTTPClient.environmentAPIKey()
         let fixture = try await BudgetHTTPClient.withHTTPClient(configuration: BudgetHTTPClient.commandLineConfiguration) { httpClient in
-            try await BenchFixture.create(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient))
+            try await BenchFixture.create(using: BudgetHTTPClient(baseURL: baseURL, httpClient: httpClient, apiKey: apiKey))
         }
         let requests = BenchRequests(host: url.port.map { "\(host):\($0)" } ?? host, fixture: fixture, idempotencyKeys: idempotencyKeys,
-                                     apiKey: BudgetHTTPClient.environmentAPIKey())
+                                     apiKey: apiKey)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let samples: BenchSamples
         do {
