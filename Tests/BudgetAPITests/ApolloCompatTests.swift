@@ -248,4 +248,64 @@ struct ApolloCompatTests {
             #expect(byProvider.string("tier") == "local_lightweight" && byProvider.string("resolvedBy") == "provider")
         }
     }
+
+    /// Apollo's set_model_tier, set_component_tier and set_provider_tier: an entry set at run time
+    /// wins over Apollo's default, holds for allocations, and goes when it is removed.
+    @Test func tierTablesSetAtRunTimeOverrideApollosDefaults() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let before = try await client.send(.get, "\(Self.base)/tier?model=something-new&component=athena&provider=openai")
+            #expect(before.string("tier") == "remote_heavyweight" && before.string("resolvedBy") == "provider")
+            let set = try await client.send(.put, "\(Self.base)/tiers/component/athena", #"{"tier":"local_midweight"}"#)
+            #expect(set.status == .ok)
+            #expect(set.string("kind") == "component" && set.string("name") == "athena" && set.string("tier") == "local_midweight")
+            #expect(set.json["previousTier"] is NSNull && set.json["defaultTier"] is NSNull)
+            let after = try await client.send(.get, "\(Self.base)/tier?model=something-new&component=athena&provider=openai")
+            #expect(after.string("tier") == "local_midweight" && after.string("resolvedBy") == "component")
+            let granted = try await client.send(.post, "\(Self.base)/allocate",
+                #"{"contextId":"c-athena","component":"athena","provider":"openai","model":"something-new","tokenCount":100}"#)
+            #expect(granted.status == .created && granted.string("tier") == "local_midweight")
+            #expect(try await Self.summary(client, tier: "local_midweight")["reserved"] as? Int == 100)
+
+            // A model entry is keyed as models are looked up (trimmed, lower case), so it covers dated ids too.
+            let model = try await client.send(.put, "\(Self.base)/tiers/model/%20Claude-3-Opus", #"{"tier":"local_lightweight"}"#)
+            #expect(model.status == .ok && model.string("name") == "claude-3-opus" && model.string("defaultTier") == "remote_heavyweight")
+            let dated = try await client.send(.get, "\(Self.base)/tier?model=claude-3-opus-20240229")
+            #expect(dated.string("tier") == "local_lightweight" && dated.string("matched") == "claude-3-opus")
+            let changed = try await client.send(.put, "\(Self.base)/tiers/model/claude-3-opus", #"{"tier":"local_midweight"}"#)
+            #expect(changed.string("previousTier") == "local_lightweight")
+
+            let tables = try await client.send(.get, "\(Self.base)/tiers")
+            #expect((tables.json["componentTiers"] as? [String: any Sendable])?["athena"] as? String == "local_midweight")
+            #expect((tables.json["modelTiers"] as? [String: any Sendable])?["claude-3-opus"] as? String == "local_midweight")
+            #expect((tables.json["modelTiers"] as? [String: any Sendable])?["gpt-4"] as? String == "remote_heavyweight")
+            #expect((tables.json["overrides"] as? [Any])?.count == 2)
+
+            // Removed, the name has Apollo's default again; removed twice, a 404.
+            let removed = try await client.send(.delete, "\(Self.base)/tiers/model/claude-3-opus")
+            #expect(removed.status == .ok && removed.string("removedTier") == "local_midweight" && removed.string("tier") == "remote_heavyweight")
+            #expect(try await client.send(.get, "\(Self.base)/tier?model=claude-3-opus-20240229").string("tier") == "remote_heavyweight")
+            #expect(try await client.send(.delete, "\(Self.base)/tiers/model/claude-3-opus").status == .notFound)
+
+            let badTier = try await client.send(.put, "\(Self.base)/tiers/provider/openai", #"{"tier":"huge"}"#)
+            #expect(badTier.status == .badRequest && badTier.field == "tier")
+            let badKind = try await client.send(.put, "\(Self.base)/tiers/team/openai", #"{"tier":"local_midweight"}"#)
+            #expect(badKind.status == .badRequest && badKind.field == "kind")
+            let noTier = try await client.send(.put, "\(Self.base)/tiers/provider/openai", #"{}"#)
+            #expect(noTier.status == .badRequest && noTier.field == "tier")
+
+            let provider = #"{"tier":"local_midweight"}"#
+            let first = try await client.send(.put, "\(Self.base)/tiers/provider/OpenAI", provider, headers: Self.key("tier-1"))
+            let retry = try await client.send(.put, "\(Self.base)/tiers/provider/OpenAI", provider, headers: Self.key("tier-1"))
+            #expect(first.status == .ok && retry.text == first.text)
+            #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let other = try await client.send(.put, "\(Self.base)/tiers/provider/OpenAI", #"{"tier":"local_lightweight"}"#, headers: Self.key("tier-1"))
+            #expect(other.status == .conflict && other.code == "idempotency_conflict")
+            #expect(try await client.send(.get, "\(Self.base)/tier?provider=openai").string("tier") == "local_midweight")
+            return ()
+        }
+        // In the database, so every instance resolves with them: the component and the provider entry.
+        let stored = try await harness.scalar("SELECT string_agg(kind || ':' || name || '=' || tier, ' ' ORDER BY kind) FROM apollo_tiers")
+        #expect(stored == "component:athena=local_midweight provider:openai=local_midweight")
+    }
 }

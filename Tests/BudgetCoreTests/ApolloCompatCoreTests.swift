@@ -117,4 +117,24 @@ struct ApolloCompatCoreTests {
         #expect((try? ApolloPolicy.parse(noID)) == nil)
         #expect((try? ApolloPolicy.parse(noID, newID: { "fresh" }))?.policyID == "fresh")
     }
+
+    @Test func entriesSetAtRunTimeAreKeyedAsTheyAreLookedUpAndWinOverTheDefaults() {
+        #expect(ApolloTierOverride.key("  GPT-4o ", kind: .model) == "gpt-4o")
+        #expect(ApolloTierOverride.key("OpenAI", kind: .provider) == "openai")
+        #expect(ApolloTierOverride.key("Athena", kind: .component) == "Athena")   // components match exactly, as in Apollo
+        #expect(ApolloTierOverride.key("   ", kind: .model) == nil)
+        #expect(ApolloTierOverride.key(String(repeating: "x", count: 501), kind: .component) == nil)
+        let now = Date()
+        let resolver = ApolloTierResolver(overrides: [
+            ApolloTierOverride(kind: .model, name: "claude-3-opus", tier: .localMidweight, updatedAt: now),
+            ApolloTierOverride(kind: .component, name: "athena", tier: .localLightweight, updatedAt: now),
+            ApolloTierOverride(kind: .provider, name: "ollama", tier: .remoteHeavyweight, updatedAt: now),
+        ])
+        #expect(resolver.resolve(model: "claude-3-opus-20240229", component: nil, provider: nil).tier == .localMidweight)
+        #expect(resolver.resolve(model: "new-model", component: "athena", provider: "openai").tier == .localLightweight)
+        #expect(resolver.resolve(model: "new-model", component: "Athena", provider: "ollama").tier == .remoteHeavyweight)
+        #expect(resolver.resolve(model: "gpt-4", component: nil, provider: nil).tier == .remoteHeavyweight)   // defaults stay
+        #expect(ApolloTierResolver.defaultTier(kind: .model, name: "qwen") == .localMidweight)
+        #expect(ApolloTierResolver.defaultTier(kind: .component, name: "athena") == nil)
+    }
 }

@@ -13,7 +13,6 @@ struct ApolloCompatController {
     let engine: BudgetEngine
     let repository: ApolloCompatRepository
     let idempotency: IdempotentResponses
-    let resolver = ApolloTierResolver()
 
     /// Apollo's validator gives an allocation created with `expiration_time=None` 24 hours; Budget
     /// uses that for every allocation without one (a reservation that never expires would hold
@@ -56,11 +55,15 @@ struct ApolloCompatController {
             try await setLimit(request, context, policyID: try Self.pathText(context, "policy_id"))
         }
         apollo.get("tier") { request, context in
+            let resolver = try await repository.tierResolver(logger: context.logger)
             let resolution = resolver.resolve(model: request.query("model"), component: request.query("component"), provider: request.query("provider"))
             return try JSONResponse.make(.ok, JSONValue.object([
                 "tier": .string(resolution.tier.rawValue), "resolvedBy": .string(resolution.source.rawValue), "matched": .text(resolution.matched),
             ]))
         }
+        apollo.get("tiers") { _, context in try await tiers(context) }
+        apollo.put("tiers/:kind/:name") { request, context in try await setTier(request, context) }
+        apollo.delete("tiers/:kind/:name") { request, context in try await removeTier(request, context) }
     }
 
     // MARK: allocate
@@ -113,7 +116,7 @@ struct ApolloCompatController {
             }
             resolution = .init(tier: tier, source: .caller, matched: nil)
         } else {
-            resolution = resolver.resolve(model: model, component: component, provider: provider)
+            resolution = try await repository.tierResolver(logger: context.logger).resolve(model: model, component: component, provider: provider)
         }
         let allocateRequest = ApolloCompatRepository.AllocateRequest(
             contextID: contextID, component: component, provider: provider, model: model, taskType: taskType, tier: resolution.tier,
@@ -260,6 +263,66 @@ struct ApolloCompatController {
             engine.catalog.invalidate()
             return (result == .created ? .created : .ok, ApolloWire.policy(stored))
         }
+    }
+
+    // MARK: tier tables
+
+    /// Apollo's three tables as they stand (its defaults with the entries set here), and the
+    /// entries set.
+    func tiers(_ context: BudgetRequestContext) async throws -> Response {
+        let overrides = try await repository.tierOverrides(logger: context.logger)
+        let resolver = ApolloTierResolver(overrides: overrides)
+        func table(_ entries: [String: ApolloTier]) -> JSONValue { .object(entries.mapValues { .string($0.rawValue) }) }
+        return try JSONResponse.make(.ok, JSONValue.object([
+            "modelTiers": table(resolver.modelTiers), "componentTiers": table(resolver.componentTiers),
+            "providerTiers": table(resolver.providerTiers), "overrides": .array(overrides.map { .object(ApolloWire.tierEntry($0)) }),
+        ]))
+    }
+
+    /// `set_model_tier`, `set_component_tier`, `set_provider_tier`: `PUT tiers/{kind}/{name}` with `{"tier": …}`.
+    func setTier(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let (kind, name) = try Self.tierEntry(context)
+        let decoded = try await request.decodeBody(JSONValue.self, context: context)
+        let body = try ApolloObject(decoded.value)
+        guard let text = try body.string("tier") else { throw APIError.badRequest("tier is required", field: "tier") }
+        guard let tier = ApolloTier(rawValue: text) else {
+            throw APIError.badRequest("unknown tier '\(text)' (use one of \(ApolloTier.allCases.map(\.rawValue).joined(separator: ", ")))", field: "tier")
+        }
+        return try await idempotency.respond(operation: "apollo.tier:\(kind.rawValue):\(name)", request: request, hash: decoded.hash,
+                                             logger: context.logger) {
+            let (entry, previous) = try await repository.setTier(kind: kind, name: name, tier: tier, logger: context.logger)
+            var view = ApolloWire.tierEntry(entry)
+            view["previousTier"] = .text(previous?.rawValue)
+            view["defaultTier"] = .text(ApolloTierResolver.defaultTier(kind: kind, name: name)?.rawValue)
+            return (.ok, .object(view))
+        }
+    }
+
+    /// Removes an entry set here: the name falls back to Apollo's default entry, if it has one.
+    func removeTier(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let (kind, name) = try Self.tierEntry(context)
+        return try await idempotency.respond(operation: "apollo.tier.delete:\(kind.rawValue):\(name)", request: request, hash: "",
+                                             logger: context.logger) {
+            guard let removed = try await repository.removeTier(kind: kind, name: name, logger: context.logger) else {
+                throw APIError.notFound("no \(kind.rawValue) tier is set for '\(name)'")
+            }
+            return (.ok, JSONValue.object([
+                "kind": .string(kind.rawValue), "name": .string(name), "removedTier": .string(removed.rawValue),
+                "tier": .text(ApolloTierResolver.defaultTier(kind: kind, name: name)?.rawValue),
+            ]))
+        }
+    }
+
+    /// The table and the name a tier path names, the name keyed as the table looks it up.
+    static func tierEntry(_ context: BudgetRequestContext) throws -> (ApolloTierOverride.Kind, String) {
+        let kindText = try pathText(context, "kind")
+        guard let kind = ApolloTierOverride.Kind(rawValue: kindText) else {
+            throw APIError.badRequest("unknown tier table '\(kindText)' (use model, component or provider)", field: "kind")
+        }
+        guard let name = ApolloTierOverride.key(try pathText(context, "name"), kind: kind) else {
+            throw APIError.badRequest("the name must have 1 to 500 characters besides spaces", field: "name")
+        }
+        return (kind, name)
     }
 
     static func keyConflict(_ key: String?) -> APIError {

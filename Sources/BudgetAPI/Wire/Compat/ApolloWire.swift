@@ -86,6 +86,12 @@ enum ApolloWire {
         ])
     }
 
+    /// One entry of Apollo's tier tables set at run time.
+    static func tierEntry(_ entry: ApolloTierOverride) -> [String: JSONValue] {
+        ["kind": .string(entry.kind.rawValue), "name": .string(entry.name), "tier": .string(entry.tier.rawValue),
+         "updatedAt": .instant(entry.updatedAt)]
+    }
+
     /// `BudgetUsageRecord`.
     static func usageRecord(_ record: LedgerRecord, allocation: ApolloAllocation, usageType: String, operationID: String?, metadata: JSONValue) -> JSONValue {
         .object([
