@@ -308,4 +308,84 @@ struct ApolloCompatTests {
         let stored = try await harness.scalar("SELECT string_agg(kind || ':' || name || '=' || tier, ' ' ORDER BY kind) FROM apollo_tiers")
         #expect(stored == "component:athena=local_midweight provider:openai=local_midweight")
     }
+
+    /// Apollo's update_allocation: a top-up is decided like an allocate (a hard limit denies it and
+    /// leaves the allocation as it was), an extension moves the expiry, isActive false releases;
+    /// the allocation keeps its id throughout.
+    @Test func updateTopsUpExtendsAndReleasesTheContextsAllocation() async throws {
+        let harness = try await APITestHarness.make()
+        @Sendable func reserved() async throws -> String? {
+            try await harness.scalar("SELECT lw.reserved::text FROM limit_windows lw JOIN apollo_policies p ON p.limit_id = lw.limit_id WHERE p.policy_id = 'zeta-cap'")
+        }
+        try await harness.withApp { client in
+            let cap = try await client.send(.put, "\(Self.base)/limits/zeta-cap",
+                #"{"tier":"local_lightweight","period":"daily","limit":3000,"type":"hard_limit","component":"zeta"}"#)
+            #expect(cap.status == .created)
+            let granted = try await client.send(.post, "\(Self.base)/allocate",
+                #"{"contextId":"up","component":"zeta","model":"codellama","tokenCount":1000}"#)
+            #expect(granted.status == .created && granted.string("tier") == "local_lightweight")
+            let id = try #require(granted.string("allocationId"))
+
+            let topped = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":1500}"#)
+            #expect(topped.status == .ok)
+            #expect(topped.string("allocationId") == id && topped.json["tokensAllocated"] as? Int == 2500 && topped.json["remainingTokens"] as? Int == 2500)
+            #expect(try await reserved() == "2500")
+
+            // 2500 reserved + 1000 would pass the hard limit of 3000: denied, nothing changes.
+            let denied = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additional_tokens":1000}"#)
+            #expect(denied.status == .tooManyRequests && denied.code == "budget_exceeded")
+            #expect((denied.json["error"] as? [String: any Sendable])?["policyId"] as? String == "zeta-cap")
+            #expect(try await client.send(.get, "\(Self.base)/allocations/up").json["tokensAllocated"] as? Int == 2500)
+            #expect(try await reserved() == "2500")
+
+            // Used tokens leave the reservation; what is left of the cap can be topped up.
+            _ = try await client.send(.post, "\(Self.base)/allocations/up/usage", #"{"tokens":2000,"usageType":"output"}"#)
+            #expect(try await reserved() == "500")
+            let more = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":500}"#)
+            #expect(more.status == .ok && more.json["tokensAllocated"] as? Int == 3000 && more.json["tokensUsed"] as? Int == 2000)
+            #expect(try await reserved() == "1000")
+
+            @Sendable func expiry() async throws -> Int? {
+                try await harness.scalar("SELECT extract(epoch FROM expires_at)::bigint::text FROM allocations WHERE id = \(id)::uuid").flatMap { Int($0) }
+            }
+            let before = try await expiry() ?? 0
+            let extended = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"extendExpiration":3600}"#)
+            #expect(extended.status == .ok && extended.string("allocationId") == id)
+            #expect(try await expiry() == before + 3600)
+
+            let cases: [(String, String?)] = [
+                (#"{}"#, nil), (#"{"additionalTokens":0}"#, "additionalTokens"), (#"{"extendExpiration":-5}"#, "extendExpiration"),
+                (#"{"extendExpiration":60,"expirationTime":"2030-01-01T00:00:00Z"}"#, "expiration_time"),
+                (#"{"expirationTime":"2020-01-01T00:00:00Z"}"#, "expiration_time"), (#"{"isActive":"no"}"#, "isActive"),
+                (#"{"isActive":false,"additionalTokens":5}"#, "is_active"),
+            ]
+            for (body, field) in cases {
+                let reply = try await client.send(.post, "\(Self.base)/allocations/up/update", body)
+                #expect(reply.status == .badRequest, "\(body)")
+                if let field { #expect(reply.field == field, "\(body)") }
+            }
+            #expect(try await expiry() == before + 3600)
+            #expect(try await client.send(.post, "\(Self.base)/allocations/nobody/update", #"{"additionalTokens":5}"#).status == .notFound)
+
+            let small = #"{"additionalTokens":10}"#
+            let once = try await client.send(.post, "\(Self.base)/allocations/up/update", small, headers: Self.key("up-1"))
+            let again = try await client.send(.post, "\(Self.base)/allocations/up/update", small, headers: Self.key("up-1"))
+            #expect(once.status == .tooManyRequests || once.status == .ok)
+            #expect(again.text == once.text && again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let other = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":11}"#, headers: Self.key("up-1"))
+            #expect(other.status == .conflict && other.code == "idempotency_conflict")
+
+            let released = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"isActive":false}"#)
+            #expect(released.status == .ok && released.json["isActive"] as? Bool == false)
+            #expect(try await reserved() == "0")
+            let late = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":5}"#)
+            #expect(late.status == .conflict)
+            return ()
+        }
+        // Each granted top-up stays on record as its own (released) allocation; the denied ones as denied.
+        let topUps = try await harness.scalar("""
+            SELECT string_agg(status || ':' || reserved_tokens, ' ' ORDER BY created_at) FROM allocations WHERE metadata ? 'apollo_top_up'
+            """)
+        #expect(topUps == "released:1500 denied:1000 released:500 denied:10")
+    }
 }

@@ -39,6 +39,10 @@ public struct ApolloAllocation: Sendable, Hashable, Decodable {
     }
 
     public var isActive: Bool { status == "active" && releasedAt == nil }
+    /// The engine scope its usage and top-ups count in (as allocate made it).
+    public var scope: Scope {
+        Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier.rawValue, sessionID: sessionID, taskID: taskID)
+    }
     public var remainingTokens: Int64 { max(0, tokensAllocated - tokensUsed) }
     /// Tokens used beyond the allocation (recorded in full, never dropped).
     public var overuseTokens: Int64 { max(0, tokensUsed - tokensAllocated) }
@@ -98,10 +102,7 @@ extension ApolloCompatRepository {
         _ = try await ensureBudget(seedDefaults: true, logger: logger)
         let now = engine.clock()
         let scope = request.scope
-        // Apollo counts tokens without splitting input from output; for dollar limits that also
-        // match (another budget's provider limit, say) the estimate prices every token at the
-        // output price: the worst case, as a reservation should be.
-        let estimate = Estimate(inputTokens: 0, maxOutputTokens: request.tokens)
+        let estimate = Self.estimate(tokens: request.tokens)
         let context: JSONValue = .object([
             "context_id": .string(request.contextID), "component": request.component.map(JSONValue.string) ?? .null,
             "provider": request.provider.map(JSONValue.string) ?? .null, "model": request.model.map(JSONValue.string) ?? .null,
@@ -137,6 +138,13 @@ extension ApolloCompatRepository {
         }
     }
 
+    /// What `tokens` reserve. Apollo counts tokens without splitting input from output; for dollar
+    /// limits that also match (another budget's provider limit, say) the estimate prices every
+    /// token at the output price: the worst case, as a reservation should be.
+    static func estimate(tokens: Int64) -> Estimate {
+        Estimate(inputTokens: 0, maxOutputTokens: tokens)
+    }
+
     public enum UsageKind: String, Sendable, CaseIterable {
         case input, output, total
     }
@@ -164,8 +172,7 @@ extension ApolloCompatRepository {
                             requestHash: String, engine: BudgetEngine, logger: Logger) async throws -> UsageAnswer {
         for _ in 0..<BudgetEngine.staleRetries {
             guard let current = try await allocation(contextID: contextID, logger: logger) else { return .notFound }
-            let scope = Scope(component: current.component, provider: current.provider, model: current.model, taskType: current.taskType,
-                              tier: current.tier.rawValue, sessionID: current.sessionID, taskID: current.taskID)
+            let scope = current.scope
             var recordMetadata: [String: JSONValue] = ["apollo_context_id": .string(contextID)]
             if let operationID { recordMetadata["apollo_operation_id"] = .string(operationID) }
             if case .object(let extra) = metadata, !extra.isEmpty { recordMetadata["apollo_metadata"] = .object(extra) }
@@ -269,9 +276,11 @@ struct ApolloFunctionResult: Decodable {
     /// The context's allocation after the write (0029).
     var allocation: ApolloAllocation?
     var replayed: Bool?
+    /// Why an update found the allocation inactive: released or expired (0031).
+    var status: String?
 
     enum CodingKeys: String, CodingKey {
-        case outcome, limits, record, allocation, replayed
+        case outcome, limits, record, allocation, replayed, status
         case deniedBy = "denied_by", tokensUsedBefore = "tokens_used_before"
     }
 }

@@ -32,19 +32,10 @@ struct ApolloCompatController {
         }
         apollo.post("allocations/:context_id/usage") { request, context in try await recordUsage(request, context) }
         apollo.post("allocations/:context_id/release") { request, context in
-            let contextID = try Self.contextID(context)
-            let idempotencyKey = try request.idempotencyKey()
             // No body: a key given again is the same request.
-            switch try await repository.release(contextID: contextID, idempotencyKey: idempotencyKey, requestHash: "release",
-                                                logger: context.logger) {
-            case .released(let allocation, let replayed):
-                return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
-            case .notFound:
-                throw APIError.notFound("no allocation for context '\(contextID)'")
-            case .idempotencyConflict:
-                throw Self.keyConflict(idempotencyKey)
-            }
+            try await release(contextID: try Self.contextID(context), idempotencyKey: try request.idempotencyKey(), requestHash: "release", context)
         }
+        apollo.post("allocations/:context_id/update") { request, context in try await update(request, context) }
         apollo.get("summary") { request, context in try await summary(request, context) }
         apollo.get("limits") { _, context in
             let policies = try await repository.policies(logger: context.logger)
@@ -132,15 +123,88 @@ struct ApolloCompatController {
         case .idempotencyConflict:
             throw Self.keyConflict(idempotencyKey)
         case .denied(let deniedBy, _, let replayed):
-            var error = AllocationsController.denial(deniedBy, replayed: replayed)
-            if let policy = try await repository.policies(logger: context.logger).first(where: { $0.limitID == deniedBy.limitID }) {
-                error.details["policyId"] = .string(policy.policy.policyID)
-                error.details["policyType"] = .string(policy.policy.type.rawValue)
-                error.message = "Apollo \(policy.policy.type.rawValue) policy \(policy.policy.policyID) (\(policy.policy.tier.rawValue), \(policy.policy.period.rawValue)) would be exceeded"
+            throw try await denial(deniedBy, replayed: replayed, contextID: contextID, tier: resolution.tier, context)
+        }
+    }
+
+    /// The 429 of a denied allocate or top-up, in Apollo's terms when the limit is an Apollo policy.
+    func denial(_ deniedBy: WindowSpec, replayed: Bool, contextID: String, tier: ApolloTier, _ context: BudgetRequestContext) async throws -> APIError {
+        var error = AllocationsController.denial(deniedBy, replayed: replayed)
+        if let policy = try await repository.policies(logger: context.logger).first(where: { $0.limitID == deniedBy.limitID }) {
+            error.details["policyId"] = .string(policy.policy.policyID)
+            error.details["policyType"] = .string(policy.policy.type.rawValue)
+            error.message = "Apollo \(policy.policy.type.rawValue) policy \(policy.policy.policyID) (\(policy.policy.tier.rawValue), \(policy.policy.period.rawValue)) would be exceeded"
+        }
+        error.details["contextId"] = .string(contextID)
+        error.details["tier"] = .string(tier.rawValue)
+        return error
+    }
+
+    // MARK: update (top-up, extension)
+
+    /// Apollo's `update_allocation`: `additionalTokens` (a top-up, decided like an allocate),
+    /// `extendExpiration` (seconds) or `expirationTime`, and `isActive: false` (a release, alone).
+    func update(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let contextID = try Self.contextID(context)
+        let decoded = try await request.decodeBody(JSONValue.self, context: context)
+        let body = try ApolloObject(decoded.value)
+        let idempotencyKey = try request.idempotencyKey()
+        let additional = try body.integer("additional_tokens")
+        if let additional, additional < 1 {
+            throw APIError.badRequest("additional_tokens must be at least 1", field: body.raw("additional_tokens")?.1)
+        }
+        let extend = try body.integer("extend_expiration")
+        if let extend, extend < 1 || TimeInterval(extend) > Self.maxLifetime {
+            throw APIError.badRequest("extend_expiration must be from 1 to 2592000 seconds", field: body.raw("extend_expiration")?.1)
+        }
+        let expiresAt = try body.instant("expiration_time")
+        guard extend == nil || expiresAt == nil else {
+            throw APIError.badRequest("give extend_expiration or expiration_time, not both", field: "expiration_time")
+        }
+        var isActive: Bool?
+        if let (value, name) = body.raw("is_active") {
+            guard case .bool(let flag) = value else { throw APIError.badRequest("\(name) must be true or false", field: name) }
+            isActive = flag
+        }
+        if isActive == false {
+            guard additional == nil, extend == nil, expiresAt == nil else {
+                throw APIError.badRequest("isActive false releases the allocation; give it alone", field: "is_active")
             }
-            error.details["contextId"] = .string(contextID)
-            error.details["tier"] = .string(resolution.tier.rawValue)
-            throw error
+            return try await release(contextID: contextID, idempotencyKey: idempotencyKey, requestHash: decoded.hash, context)
+        }
+        guard additional != nil || extend != nil || expiresAt != nil else {
+            throw APIError.badRequest("give additional_tokens, extend_expiration or expiration_time")
+        }
+        let update = ApolloCompatRepository.UpdateRequest(contextID: contextID, additionalTokens: additional ?? 0, extendSeconds: extend,
+                                                          expiresAt: expiresAt)
+        switch try await repository.updateAllocation(update, idempotencyKey: idempotencyKey, requestHash: decoded.hash, engine: engine,
+                                                     logger: context.logger) {
+        case .updated(let allocation, _, let replayed):
+            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
+        case .denied(let deniedBy, _, let replayed):
+            let tier = try await repository.allocation(contextID: contextID, logger: context.logger)?.tier ?? .remoteHeavyweight
+            throw try await denial(deniedBy, replayed: replayed, contextID: contextID, tier: tier, context)
+        case .notFound:
+            throw APIError.notFound("no allocation for context '\(contextID)'")
+        case .inactive(let status, _):
+            throw APIError.conflict("the allocation of context '\(contextID)' is \(status); allocate again instead")
+        case .badExpiry:
+            throw APIError.badRequest("the new expiration must be in the future and at most 30 days ahead",
+                                      field: expiresAt == nil ? "extend_expiration" : "expiration_time")
+        case .idempotencyConflict:
+            throw Self.keyConflict(idempotencyKey)
+        }
+    }
+
+    func release(contextID: String, idempotencyKey: String?, requestHash: String, _ context: BudgetRequestContext) async throws -> Response {
+        switch try await repository.release(contextID: contextID, idempotencyKey: idempotencyKey, requestHash: requestHash,
+                                            logger: context.logger) {
+        case .released(let allocation, let replayed):
+            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
+        case .notFound:
+            throw APIError.notFound("no allocation for context '\(contextID)'")
+        case .idempotencyConflict:
+            throw Self.keyConflict(idempotencyKey)
         }
     }
 
