@@ -381,4 +381,58 @@ struct RhetorCompatTests {
             #expect(overview.has("monthly_limit", "0"))
         }
     }
+
+    /// find_cheaper_alternative and route_with_budget_awareness on Budget's prices and limits: the
+    /// default model while it fits, then the preferred cheaper one, then a free one, and the
+    /// default with a warning when nothing fits.
+    @Test func routingFallsBackFromTheDefaultToACheaperThenAFreeModel() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("anthropic", "claude-3-opus", input: "0.000015", output: "0.000075")
+            try await client.setPrice("anthropic", "claude-3-haiku", input: "0.00000025", output: "0.00000125")
+            try await client.setPrice("openai", "gpt-4o-mini", input: "0.00000015", output: "0.0000006")
+            try await client.setPrice("ollama", "llama3", input: "0", output: "0")
+
+            let forCode = try await client.send(.get, "\(base)/cheaper-alternative?provider=anthropic&model=claude-3-opus&task_type=code")
+            #expect((forCode.json["alternative"] as? [String: any Sendable])?["model"] as? String == "claude-3-haiku")
+            #expect((forCode.json["current"] as? [String: any Sendable])?["model"] as? String == "claude-3-opus")
+            #expect(forCode.has("cost_per_1k_tokens", "0.09"))
+            let forChat = try await client.send(.get, "\(base)/cheaper-alternative?provider=anthropic&model=claude-3-opus&task_type=chat")
+            #expect((forChat.json["alternative"] as? [String: any Sendable])?["model"] as? String == "gpt-4o-mini")
+            let unknown = try await client.send(.get, "\(base)/cheaper-alternative?provider=acme&model=nothing")
+            #expect(unknown.status == .ok && unknown.json["current"] is NSNull && unknown.json["alternative"] is NSNull)
+            #expect(try await client.send(.get, "\(base)/cheaper-alternative?provider=acme").status == .badRequest)
+
+            let call = #"{"default_provider":"anthropic","default_model":"claude-3-opus","input_tokens":1000,"output_tokens":1000,"task_type":"code"}"#
+            let free = try await client.send(.post, "\(base)/route", call)
+            #expect(free.status == .ok && free.string("route") == "default" && free.string("model") == "claude-3-opus")
+            #expect(free.has("estimated_cost", "0.09"))
+
+            // $0.01 a day for anthropic: opus (0.09) no longer fits, haiku (0.0015) does.
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":0.01,"provider":"anthropic","enforcement":"enforce"}"#)
+            let cheaper = try await client.send(.post, "\(base)/route", call)
+            #expect(cheaper.string("route") == "cheaper" && cheaper.string("provider") == "anthropic" && cheaper.string("model") == "claude-3-haiku")
+            #expect((cheaper.json["warnings"] as? [String])?.contains { $0.contains("does not fit the budget") } == true)
+            #expect((cheaper.json["tried"] as? [[String: any Sendable]])?.first?["reason"] as? String == "Daily budget limit exceeded")
+
+            // $0.0001 a day for everything: only a free model fits.
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":0.0001,"enforcement":"enforce"}"#)
+            let freeModel = try await client.send(.post, "\(base)/route", call)
+            #expect(freeModel.string("route") == "free" && freeModel.string("provider") == "ollama" && freeModel.string("model") == "llama3")
+
+            // Spend already past the global limit: nothing fits, the default comes back with a warning.
+            let spent = try await client.send(.post, "\(base)/record-cost", #"{"request_id":"r-over","actual_cost":0.001,"provider":"openai","model":"gpt-4o-mini"}"#)
+            #expect(spent.status == .ok || spent.status == .created)
+            let emergency = try await client.send(.post, "\(base)/route", call)
+            #expect(emergency.string("route") == "emergency" && emergency.string("model") == "claude-3-opus" && emergency.json["allowed"] as? Bool == false)
+            #expect((emergency.json["tried"] as? [Any])?.count == 3)   // default, cheaper, free (also the cheapest: tried once)
+
+            let missing = try await client.send(.post, "\(base)/route", #"{"default_model":"claude-3-opus","input_tokens":5}"#)
+            #expect(missing.status == .badRequest && missing.field == "default_provider")
+            return ()
+        }
+        // Routing only checks: nothing is reserved or recorded but the one cost reported.
+        #expect(try await harness.scalar("SELECT count(*)::text FROM allocations") == "0")
+        #expect(try await harness.scalar("SELECT count(*)::text FROM usage_records") == "1")
+    }
 }

@@ -164,4 +164,23 @@ struct WindowResetTests {
         let monthly = RhetorCompat.window(of: .monthly, budget: budget, catalog: cat, at: ISO.instant("2026-05-14T10:00:00Z"))
         #expect(monthly.start == ISO.instant("2026-04-30T22:00:00Z"))
     }
+
+    static func price(_ provider: String, _ model: String, _ input: String, _ output: String) -> Price {
+        Price(id: UUID(), provider: provider, model: model, input: Decimal(string: input)!, output: Decimal(string: output)!, effectiveFrom: Date())
+    }
+
+    @Test func cheaperAlternativesFollowTheTaskTypesProviderPreferenceThenThePrice() {
+        let opus = Self.price("anthropic", "claude-3-opus", "0.000015", "0.000075")
+        let prices = [opus, Self.price("anthropic", "claude-3-haiku", "0.00000025", "0.00000125"),
+                      Self.price("openai", "gpt-4o-mini", "0.00000015", "0.0000006"), Self.price("openai", "gpt-4", "0.00003", "0.00006"),
+                      Self.price("mistral", "mistral-small", "0.0000001", "0.0000003"), Self.price("ollama", "llama3", "0", "0")]
+        #expect(RhetorRouting.cheaperAlternatives(than: opus, taskType: "code", among: prices).map(\.model)
+                == ["claude-3-haiku", "gpt-4o-mini", "llama3", "mistral-small"])   // gpt-4 costs as much; mistral is no preferred provider
+        #expect(RhetorRouting.cheaperAlternatives(than: opus, taskType: " Chat ", among: prices).first?.model == "gpt-4o-mini")
+        #expect(RhetorRouting.cheaperAlternatives(than: prices[5], taskType: nil, among: prices).isEmpty)   // a free model has none
+        #expect(RhetorRouting.freeModels(among: prices + [Self.price("simulated", "sim", "0", "0"), Self.price("acme", "zero", "0", "0")]).map(\.provider)
+                == ["ollama", "simulated", "acme"])
+        #expect(RhetorRouting.cheapest(among: Array(prices.prefix(5)))?.model == "mistral-small")
+        #expect(RhetorRouting.perToken(opus) * 1000 == Decimal(string: "0.09"))
+    }
 }

@@ -9,7 +9,8 @@ public struct BudgetEngine: Sendable {
     public let catalog: CatalogCache
     let repository: EngineRepository
     let clock: @Sendable () -> Date
-    let naming: PriceNaming
+    /// How callers' provider and model names find their price (the canonical names in the server).
+    public let naming: PriceNaming
     let recentAllocations = AllocationScopeCache()
 
     public init(client: PostgresClient, logger: Logger, naming: PriceNaming = .exact, batchExecutor: (any TaskExecutor)? = nil,

@@ -41,13 +41,24 @@ struct RhetorCompatController {
             var tiers: [String: [JSONValue]] = ["free": [], "low": [], "medium": [], "high": []]
             for price in try await engine.catalog.current().prices.values.sorted(by: { ($0.provider, $0.model) < ($1.provider, $1.model) }) {
                 let tier = PriceTier.classify(inputPerToken: price.input, outputPerToken: price.output)
-                tiers[tier.rawValue, default: []].append(.object([
-                    "provider": .string(price.provider), "model": .string(price.model),
-                    "cost_per_1k_tokens": .rhetorMoney((price.input + price.output) * 1000),
-                ]))
+                tiers[tier.rawValue, default: []].append(Self.modelCost(price))
             }
             return try JSONResponse.make(.ok, JSONValue.object(tiers.mapValues(JSONValue.array)))
         }
+        rhetor.get("cheaper-alternative") { request, context in
+            guard let provider = request.query("provider"), let model = request.query("model") else {
+                throw APIError.badRequest("provider and model are required", field: request.query("provider") == nil ? "provider" : "model")
+            }
+            let catalog = try await engine.catalog.current()
+            let current = catalog.price(provider: provider, model: model, naming: engine.naming)
+            let alternative = current.flatMap {
+                RhetorRouting.cheaperAlternatives(than: $0, taskType: request.query("task_type"), among: Array(catalog.prices.values)).first
+            }
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "current": current.map(Self.modelCost) ?? .null, "alternative": alternative.map(Self.modelCost) ?? .null,
+            ]))
+        }
+        rhetor.post("route") { request, context in try await route(request, context) }
         rhetor.post("check") { request, context in try await check(request, context) }
         rhetor.post("allocate") { request, context in try await allocate(request, context) }
         rhetor.post("record-cost") { request, context in try await recordCost(request, context) }
@@ -258,32 +269,12 @@ struct RhetorCompatController {
         let model = try body.string("model", maxLength: 200)
         let component = try body.string("component", maxLength: 200)
         let taskType = try body.string("task_type", maxLength: 200)
-        let inputText = try body.text("input_text")
-        let givenInput = try body.tokens("input_tokens")
-        guard givenInput != nil || inputText != nil else {
-            throw APIError.badRequest("input_text or input_tokens is required", field: "input_tokens")
-        }
-        let inputTokens = givenInput ?? RhetorTokenEstimate.tokens(in: inputText ?? "")
-        let givenOutput = try body.tokens("output_tokens")
-        let outputTokens = givenOutput ?? RhetorTokenEstimate.assumedOutputTokens
-        guard inputTokens.addingReportingOverflow(outputTokens).overflow == false else {
-            throw APIError.badRequest("the token counts add up to more than 2^63-1", field: "input_tokens")
-        }
+        let tokens = try CallTokens(body)
+        let (inputTokens, outputTokens) = (tokens.input, tokens.output)
         let (budget, catalog) = try await rhetorBudget(context.logger)
         let scope = Scope(component: component, provider: provider, model: model, taskType: taskType)
 
-        let result: BudgetEngine.CheckResult
-        var unpricedUnderEnforce: UUID?
-        do {
-            result = try await engine.check(scope: scope, estimate: Estimate(inputTokens: inputTokens, maxOutputTokens: outputTokens),
-                                            priority: .normal, logger: context.logger)
-        } catch PlanningError.priceUnknown(_, _, let limitID) {
-            // An enforce dollar limit cannot admit a call of unknown cost. The windows are still
-            // read (with no dollars asked of them) to report usage and limits.
-            unpricedUnderEnforce = limitID
-            result = try await engine.check(scope: scope, estimate: Estimate(inputTokens: inputTokens, maxOutputTokens: outputTokens, costUSD: 0),
-                                            priority: .normal, logger: context.logger)
-        }
+        let (result, unpricedUnderEnforce) = try await decide(scope: scope, tokens: tokens, logger: context.logger)
         let price = unpricedUnderEnforce == nil ? result.plan.price : nil
         let estimate = RhetorCompat.costEstimate(inputTokens: inputTokens, outputTokens: outputTokens, price: price)
 
@@ -291,9 +282,7 @@ struct RhetorCompatController {
         if price == nil {
             warnings.append("no price is known for \(provider ?? "(no provider)")/\(model ?? "(no model)"): the cost is unknown, not free")
         }
-        if givenInput == nil {
-            warnings.append("input tokens estimated from the text (Rhetor's approximation: words + characters/4)")
-        }
+        warnings += tokens.warnings
 
         var answer = try await periodFields(result.states, periods: RhetorCompat.periods, provider: provider, budget: budget, catalog: catalog,
                                           logger: context.logger)
@@ -320,11 +309,118 @@ struct RhetorCompatController {
         answer["cost_estimate"] = .object([
             "input_tokens": .integer(inputTokens), "output_tokens": .integer(outputTokens),
             "input_cost": .rhetorMoney(estimate.inputCost), "output_cost": .rhetorMoney(estimate.outputCost),
-            "total_cost": .rhetorMoney(estimate.totalCost), "tokens_estimated": .bool(givenInput == nil),
-            "output_tokens_assumed": .bool(givenOutput == nil),
+            "total_cost": .rhetorMoney(estimate.totalCost), "tokens_estimated": .bool(tokens.inputEstimated),
+            "output_tokens_assumed": .bool(tokens.outputAssumed),
         ])
         answer["limits"] = .array(result.states.map(Self.rhetorLimitState))
         return try JSONResponse.make(.ok, JSONValue.object(answer))
+    }
+
+    /// A call's tokens as check and route take them: `input_tokens`, or Rhetor's approximation of
+    /// `input_text`; `output_tokens`, or Rhetor's assumed reply.
+    struct CallTokens {
+        var input: Int64
+        var output: Int64
+        var inputEstimated: Bool
+        var outputAssumed: Bool
+
+        init(_ body: RhetorBody) throws {
+            let text = try body.text("input_text")
+            let givenInput = try body.tokens("input_tokens")
+            guard givenInput != nil || text != nil else {
+                throw APIError.badRequest("input_text or input_tokens is required", field: "input_tokens")
+            }
+            let givenOutput = try body.tokens("output_tokens")
+            input = givenInput ?? RhetorTokenEstimate.tokens(in: text ?? "")
+            output = givenOutput ?? RhetorTokenEstimate.assumedOutputTokens
+            inputEstimated = givenInput == nil
+            outputAssumed = givenOutput == nil
+            guard input.addingReportingOverflow(output).overflow == false else {
+                throw APIError.badRequest("the token counts add up to more than 2^63-1", field: "input_tokens")
+            }
+        }
+
+        var warnings: [String] {
+            inputEstimated ? ["input tokens estimated from the text (Rhetor's approximation: words + characters/4)"] : []
+        }
+    }
+
+    /// The engine's check of a call, and the enforce dollar limit that refuses it for want of a
+    /// price (nil: none). Such a limit cannot admit a call of unknown cost; the windows are still
+    /// read (with no dollars asked of them) to report usage and limits.
+    func decide(scope: Scope, tokens: CallTokens, logger: Logger) async throws -> (result: BudgetEngine.CheckResult, unpricedUnderEnforce: UUID?) {
+        do {
+            return (try await engine.check(scope: scope, estimate: Estimate(inputTokens: tokens.input, maxOutputTokens: tokens.output),
+                                           priority: .normal, logger: logger), nil)
+        } catch PlanningError.priceUnknown(_, _, let limitID) {
+            return (try await engine.check(scope: scope, estimate: Estimate(inputTokens: tokens.input, maxOutputTokens: tokens.output, costUSD: 0),
+                                           priority: .normal, logger: logger), limitID)
+        }
+    }
+
+    static func modelCost(_ price: Price) -> JSONValue {
+        .object(["provider": .string(price.provider), "model": .string(price.model),
+                 "cost_per_1k_tokens": .rhetorMoney(RhetorRouting.perToken(price) * 1000)])
+    }
+
+    // MARK: route
+
+    /// `route_with_budget_awareness`: the default model if the budget admits it, else the first
+    /// cheaper alternative, else a free model, else the cheapest, each only if the budget admits
+    /// it (the engine's check, every matching limit); else the default with a warning.
+    func route(_ request: Request, _ context: BudgetRequestContext) async throws -> Response {
+        let body = try await RhetorBody.read(request, context: context)
+        let defaultProvider = try body.string("default_provider", required: true, maxLength: 200)!
+        let defaultModel = try body.string("default_model", required: true, maxLength: 200)!
+        let component = try body.string("component", maxLength: 200)
+        let taskType = try body.string("task_type", maxLength: 200)
+        let tokens = try CallTokens(body)
+        let catalog = try await engine.catalog.current()
+        let prices = Array(catalog.prices.values)
+
+        var choices: [(step: RhetorRouting.Step, provider: String, model: String)] = [(.default, defaultProvider, defaultModel)]
+        if let current = catalog.price(provider: defaultProvider, model: defaultModel, naming: engine.naming),
+           let cheaper = RhetorRouting.cheaperAlternatives(than: current, taskType: taskType, among: prices).first {
+            choices.append((.cheaper, cheaper.provider, cheaper.model))
+        }
+        if let free = RhetorRouting.freeModels(among: prices).first { choices.append((.free, free.provider, free.model)) }
+        if let cheapest = RhetorRouting.cheapest(among: prices) { choices.append((.cheapest, cheapest.provider, cheapest.model)) }
+
+        var tried: [JSONValue] = []
+        var defaultCost: Decimal?
+        var seen = Set<String>()
+        for choice in choices where seen.insert("\(choice.provider)\u{0}\(choice.model)").inserted {
+            let scope = Scope(component: component, provider: choice.provider, model: choice.model, taskType: taskType)
+            let (result, unpriced) = try await decide(scope: scope, tokens: tokens, logger: context.logger)
+            let price = unpriced == nil ? result.plan.price : nil
+            let cost = RhetorCompat.costEstimate(inputTokens: tokens.input, outputTokens: tokens.output, price: price).totalCost
+            let allowed = unpriced == nil && result.decision.allowed
+            if choice.step == .default { defaultCost = cost }
+            var reason: String?
+            if unpriced != nil {
+                reason = "Unknown model price"
+            } else if let denied = result.decision.deniedBy {
+                reason = RhetorCompat.exceededReason(denied.applicable.limit.period)
+            }
+            tried.append(.object(["provider": .string(choice.provider), "model": .string(choice.model), "route": .string(choice.step.rawValue),
+                                  "allowed": .bool(allowed), "reason": .text(reason), "estimated_cost": .rhetorMoney(cost)]))
+            guard allowed else { continue }
+            var warnings = result.decision.warnings + tokens.warnings
+            if choice.step != .default {
+                warnings.append("\(defaultProvider)/\(defaultModel) does not fit the budget; using \(choice.step.rawValue) model \(choice.provider)/\(choice.model)")
+            }
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "provider": .string(choice.provider), "model": .string(choice.model), "route": .string(choice.step.rawValue),
+                "allowed": .bool(true), "estimated_cost": .rhetorMoney(cost), "warnings": .array(warnings.map(JSONValue.string)),
+                "tried": .array(tried),
+            ]))
+        }
+        let warnings = tokens.warnings + ["no model fits the budget; \(defaultProvider)/\(defaultModel) is returned anyway (Rhetor's emergency fallback): a call with it will be refused by enforce limits"]
+        return try JSONResponse.make(.ok, JSONValue.object([
+            "provider": .string(defaultProvider), "model": .string(defaultModel), "route": .string(RhetorRouting.Step.emergency.rawValue),
+            "allowed": .bool(false), "estimated_cost": .rhetorMoney(defaultCost),
+            "warnings": .array(warnings.map(JSONValue.string)), "tried": .array(tried),
+        ]))
     }
 
     // MARK: allocate / record-cost
