@@ -169,7 +169,7 @@ struct WebhookTests {
     /// BUDGET_SECRET_KEY: secrets are stored sealed (those stored before the key was set once a
     /// delivering instance starts), deliveries are still signed with the secret as given, and an
     /// instance without the key says why it cannot deliver.
-    @Test func withASecretKeySecretsAreSealedAtRestAndStillSign() async throws {
+    @Test func withASecretKeySecretsAndURLsAreSealedAtRestAndStillDeliver() async throws {
         let harness = try await APITestHarness.make()
         let received = ReceivedHooks()
         let sealing = {
@@ -178,10 +178,15 @@ struct WebhookTests {
             return alerts
         }()
         @Sendable func storedSecrets() async throws -> [String] {
+            try await stored().map(\.secret)
+        }
+        @Sendable func stored() async throws -> [(url: String, secret: String)] {
             try await harness.sql { client in
-                var secrets: [String] = []
-                for try await secret in try await client.query("SELECT secret FROM webhooks ORDER BY created_at").decode(String.self) { secrets.append(secret) }
-                return secrets
+                var values: [(url: String, secret: String)] = []
+                for try await (url, secret) in try await client.query("SELECT url, secret FROM webhooks ORDER BY created_at").decode((String, String).self) {
+                    values.append((url, secret))
+                }
+                return values
             }
         }
         try await Self.receiver(received).test(.live) { receiver in
@@ -192,6 +197,7 @@ struct WebhookTests {
                 return (budget, try #require(reply.string("id")))
             }
             #expect(try await storedSecrets() == [Self.secret], "without a key a secret is stored as given")
+            #expect(try await stored().first?.url == "\(base)/early", "and so is the URL")
 
             try await harness.withApp(alerts: sealing) { client in
                 let late = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/late","secret":"\#(Self.secret)"}"#)
@@ -200,6 +206,9 @@ struct WebhookTests {
                     try await storedSecrets().filter { $0.hasPrefix("enc:v1:") && !$0.contains(Self.secret) }.count == 2
                 }
                 #expect(sealed, "the early secret is sealed when the worker starts, the late one as it is stored")
+                #expect(try await stored().allSatisfy { $0.url.hasPrefix("enc:v1:") && !$0.url.contains("/hooks") }, "the URLs too")
+                let shown = try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items.compactMap { $0["url"] as? String }
+                #expect(Set(shown) == ["\(base)/early", "\(base)/late"], "listed as given")
                 let marked = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/x","secret":"enc:v1:0123456789abcdef"}"#)
                 #expect(marked.status == .badRequest && marked.field == "secret")
 
@@ -220,7 +229,9 @@ struct WebhookTests {
                     return (log?.first?["error"] as? String)?.contains("BUDGET_SECRET_KEY") == true
                 }
             }
-            #expect(refused, "an instance without the key says why it cannot sign")
+            #expect(refused, "an instance without the key says why it cannot deliver")
+            let hidden = try await harness.withApp { client in try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items }
+            #expect(hidden.count == 2 && hidden.allSatisfy { $0["url"] is NSNull && $0["url_sealed"] as? Bool == true })
             #expect(await received.hooks.count == 2, "nothing sent unsigned")
         }
     }

@@ -64,21 +64,22 @@ struct WebhookDeliveryService: Service {
         }
     }
 
-    /// Seals the secrets stored as given before BUDGET_SECRET_KEY was set (once per start; a
-    /// failure is logged and the next start tries again).
+    /// Seals the URLs and secrets stored as given before BUDGET_SECRET_KEY was set (once per
+    /// start; a failure is logged and the next start tries again).
     private func sealStoredSecrets() async {
-        guard configuration.secrets.sealsSecrets else { return }
+        let secrets = configuration.secrets
+        guard secrets.sealsSecrets else { return }
+        func sealed(_ value: String) throws -> String { WebhookSecrets.isSealed(value) ? value : try secrets.stored(value) }
         do {
-            var sealed = 0
-            for (webhookID, secret) in try await webhooks.secretsStoredAsGiven(prefix: WebhookSecrets.prefix, logger: logger) {
-                if try await webhooks.replaceSecret(webhookID, storedAs: secret, with: configuration.secrets.stored(secret), logger: logger) {
-                    sealed += 1
-                }
+            var count = 0
+            for (webhookID, stored) in try await webhooks.storedAsGiven(prefix: WebhookSecrets.prefix, logger: logger) {
+                let new = WebhookRepository.StoredValues(url: try sealed(stored.url), secret: try sealed(stored.secret))
+                if try await webhooks.replaceStored(webhookID, old: stored, new: new, logger: logger) { count += 1 }
             }
-            if sealed > 0 { logger.info("sealed webhook secrets stored as given", metadata: ["count": "\(sealed)"]) }
+            if count > 0 { logger.info("sealed webhook URLs and secrets stored as given", metadata: ["webhooks": "\(count)"]) }
         } catch {
             if Task.isCancelled { return }
-            logger.error("could not seal the webhook secrets stored as given", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("could not seal the webhook URLs and secrets stored as given", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -112,7 +113,7 @@ struct WebhookDeliveryService: Service {
                 throw WebhookDeliveryError(message: "alert \(delivery.alertID) no longer exists")
             }
             let body = try Self.body(alert: alert, delivery: delivery)
-            var request = HTTPClientRequest(url: delivery.url)
+            var request = HTTPClientRequest(url: try configuration.secrets.url(from: delivery.url))
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "Budget-Webhook/1")

@@ -16,9 +16,10 @@ enum AlertViews {
     }
 
     /// The secret is never shown again after it was set.
-    static func webhook(_ webhook: Webhook) -> JSONValue {
+    /// `url`: the webhook's URL as opened (nil: it is sealed and this instance cannot open it).
+    static func webhook(_ webhook: Webhook, url: String?) -> JSONValue {
         .object([
-            "id": .id(webhook.id), "budget_id": .id(webhook.budgetID), "url": .string(webhook.url),
+            "id": .id(webhook.id), "budget_id": .id(webhook.budgetID), "url": .text(url), "url_sealed": .bool(url == nil),
             "types": webhook.types.map { .array($0.map { .string($0.rawValue) }) } ?? .null,
             "created_at": .instant(webhook.createdAt), "created_by": .text(webhook.createdBy),
         ])

@@ -118,24 +118,41 @@ public struct WebhookRepository: Sendable {
         }
     }
 
-    /// Takes the next due delivery for one attempt: its attempt count goes up and it is leased for
-    /// `lease` (a worker that dies mid-attempt leaves it to be retried after the lease). Rows
-    /// another worker holds are skipped, so instances never send the same attempt twice.
-    /// Webhooks whose secret is stored as given (not starting with `prefix`), to be sealed.
-    public func secretsStoredAsGiven(prefix: String, logger: Logger) async throws -> [(UUID, String)] {
-        let rows = try await client.collect("SELECT id, secret FROM webhooks WHERE left(secret, length(\(prefix))) <> \(prefix)", logger: logger)
-        var found: [(UUID, String)] = []
-        for try await row in rows.decode((UUID, String).self) { found.append(row) }
+    /// A webhook's URL and secret as stored (sealed or as given).
+    public struct StoredValues: Sendable, Hashable {
+        public var url: String
+        public var secret: String
+
+        public init(url: String, secret: String) {
+            self.url = url
+            self.secret = secret
+        }
+    }
+
+    /// Webhooks whose URL or secret is stored as given (not starting with `prefix`), to be sealed.
+    public func storedAsGiven(prefix: String, logger: Logger) async throws -> [(UUID, StoredValues)] {
+        let rows = try await client.collect("""
+            SELECT id, url, secret FROM webhooks
+            WHERE left(secret, length(\(prefix))) <> \(prefix) OR left(url, length(\(prefix))) <> \(prefix)
+            """, logger: logger)
+        var found: [(UUID, StoredValues)] = []
+        for try await (id, url, secret) in rows.decode((UUID, String, String).self) { found.append((id, StoredValues(url: url, secret: secret))) }
         return found
     }
 
-    /// Replaces a webhook's stored secret if it is still `old` (false: it changed meanwhile).
-    public func replaceSecret(_ id: UUID, storedAs old: String, with new: String, logger: Logger) async throws -> Bool {
-        let rows = try await client.collect("UPDATE webhooks SET secret = \(new) WHERE id = \(id) AND secret = \(old) RETURNING id", logger: logger)
+    /// Replaces a webhook's stored URL and secret if they are still `old` (false: they changed meanwhile).
+    public func replaceStored(_ id: UUID, old: StoredValues, new: StoredValues, logger: Logger) async throws -> Bool {
+        let rows = try await client.collect("""
+            UPDATE webhooks SET url = \(new.url), secret = \(new.secret)
+            WHERE id = \(id) AND url = \(old.url) AND secret = \(old.secret) RETURNING id
+            """, logger: logger)
         for try await _ in rows.decode(UUID.self) { return true }
         return false
     }
 
+    /// Takes the next due delivery for one attempt: its attempt count goes up and it is leased for
+    /// `lease` (a worker that dies mid-attempt leaves it to be retried after the lease). Rows
+    /// another worker holds are skipped, so instances never send the same attempt twice.
     public func claimDue(lease: Duration, logger: Logger) async throws -> ClaimedDelivery? {
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let rows = try await client.collect("""
