@@ -227,4 +227,36 @@ struct ReportsTests {
             }
         }
     }
+
+    /// report.limit_status: each time limit's current window; report.keyed_limit_status: each
+    /// session's (or task's) counter of a per_session / per_task limit.
+    @Test func limitStatusViewsShowTheCurrentWindowAndEachSessionsCounter() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget("views")
+            _ = try await client.makeLimit(budget, #"{"scope":{"component":"v"},"period":"daily","metric":"cost_usd","amount":"10","policy":"enforce","warn_at":"0.5"}"#)
+            _ = try await client.makeLimit(budget, #"{"scope":{"component":"v"},"period":"per_session","metric":"tokens","amount":"1000","policy":"warn"}"#)
+            for body in [
+                #"{"scope":{"component":"v","provider":"acme","model":"m","session_id":"s1"},"usage":{"input_tokens":900},"cost_usd":"6"}"#,
+                #"{"scope":{"component":"v","provider":"acme","model":"m","session_id":"s2"},"usage":{"input_tokens":100},"cost_usd":"1"}"#,
+            ] {
+                #expect(try await client.send(.post, "/api/v1/usage", body).status == .created)
+            }
+            let open = try await client.send(.post, "/api/v1/allocations",
+                #"{"scope":{"component":"v","provider":"acme","model":"m","session_id":"s2"},"estimate":{"input_tokens":150,"max_output_tokens":50,"cost_usd":"0.5"}}"#)
+            #expect(open.status == .created)
+            return ()
+        }
+        let daily = try await harness.scalar("""
+            SELECT period || ' ' || trim_scale(spent)::text || '/' || trim_scale(reserved)::text || '/' || trim_scale(remaining)::text || ' ' || state
+            FROM report.limit_status WHERE budget_name = 'views'
+            """)
+        #expect(daily == "daily 7/0.5/2.5 warning")   // 7 spent ≥ 10 × 0.5; 10 − 7 − 0.5 left
+        let sessions = try await harness.scalar("""
+            SELECT string_agg(key_kind || ':' || key || ' ' || trim_scale(spent)::text || '/' || trim_scale(reserved)::text || '/'
+                              || trim_scale(remaining)::text || ' ' || state, ', ' ORDER BY key)
+            FROM report.keyed_limit_status WHERE budget_name = 'views'
+            """)
+        #expect(sessions == "session:s1 900/0/100 warning, session:s2 100/200/700 ok")
+    }
 }
