@@ -375,11 +375,14 @@ struct ApolloCompatTests {
             let other = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":11}"#, headers: Self.key("up-1"))
             #expect(other.status == .conflict && other.code == "idempotency_conflict")
 
+            let still = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"isActive":true}"#)
+            #expect(still.status == .ok && still.string("allocationId") == id)
             let released = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"isActive":false}"#)
             #expect(released.status == .ok && released.json["isActive"] as? Bool == false)
             #expect(try await reserved() == "0")
             let late = try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"additionalTokens":5}"#)
             #expect(late.status == .conflict)
+            #expect(try await client.send(.post, "\(Self.base)/allocations/up/update", #"{"isActive":true}"#).status == .conflict)
             return ()
         }
         // Each granted top-up stays on record as its own (released) allocation; the denied ones as denied.

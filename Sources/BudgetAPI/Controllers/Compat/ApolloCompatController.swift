@@ -173,7 +173,15 @@ struct ApolloCompatController {
             return try await release(contextID: contextID, idempotencyKey: idempotencyKey, requestHash: decoded.hash, context)
         }
         guard additional != nil || extend != nil || expiresAt != nil else {
-            throw APIError.badRequest("give additional_tokens, extend_expiration or expiration_time")
+            guard isActive == true else { throw APIError.badRequest("give additional_tokens, extend_expiration or expiration_time") }
+            // isActive true alone changes nothing on an active allocation; an inactive one cannot be brought back.
+            guard let allocation = try await repository.allocation(contextID: contextID, logger: context.logger) else {
+                throw APIError.notFound("no allocation for context '\(contextID)'")
+            }
+            guard allocation.isActive && allocation.status == "active" else {
+                throw APIError.conflict("the allocation of context '\(contextID)' is \(allocation.releasedAt != nil ? "released" : allocation.status); allocate again instead")
+            }
+            return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
         }
         let update = ApolloCompatRepository.UpdateRequest(contextID: contextID, additionalTokens: additional ?? 0, extendSeconds: extend,
                                                           expiresAt: expiresAt)
