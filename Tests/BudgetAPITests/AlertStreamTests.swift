@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 /// Reads a Server-Sent Events stream over real HTTP and collects its text.
@@ -105,5 +106,24 @@ struct AlertStreamTests {
             throw error
         }
         try await httpClient.shutdown()
+    }
+
+    /// BUDGET_ALERT_STREAM=off: the instance holds no LISTEN connection, says so on the stream
+    /// route, and still lists the stored alerts.
+    @Test func anInstanceWithoutTheStreamSaysSoAndStillListsAlerts() async throws {
+        let harness = try await APITestHarness.make()
+        var alerts = APITestHarness.testAlerts
+        alerts.streamAlerts = false
+        try await harness.withApp(alerts: alerts) { client in
+            let stream = try await client.send(.get, "/api/v1/alerts/stream")
+            #expect(stream.status == .serviceUnavailable && stream.code == "alert_stream_off")
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"provider":"p"},"period":"daily","amount":"10","policy":"warn"}"#)
+            _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"9"}"#)
+            #expect(try await client.send(.get, "/api/v1/alerts").items.count == 1)
+            let listening = try await harness.scalar("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+            #expect(listening == "0")
+            return ()
+        }
     }
 }

@@ -334,7 +334,7 @@ struct RhetorCompatTests {
                 SELECT coalesce(sum(cost_usd), 0)::text FROM usage_records WHERE occurred_at >= (SELECT reset_at FROM window_resets)
                 """)
             let counter = try await harness.scalar("SELECT spent::text FROM limit_windows WHERE window_key LIKE '%@reset:%'")
-            #expect(counter != nil && counter == afterReset)
+            #expect(counter != nil && counter == afterReset, "reset window \(counter ?? "none"), ledger since the reset \(afterReset ?? "none")")
             let beforeReset = try await harness.scalar("""
                 SELECT coalesce(sum(cost_usd), 0)::text FROM usage_records WHERE occurred_at < (SELECT reset_at FROM window_resets)
                 """)
@@ -343,7 +343,8 @@ struct RhetorCompatTests {
                 WHERE l.period = 'daily' AND w.window_key NOT LIKE '%@reset:%'
                 """)
             // The counter of the natural window exists when a call came before the reset.
-            #expect(natural == nil ? beforeReset == "0" : natural == beforeReset)
+            #expect(natural == nil ? beforeReset == "0" : natural == beforeReset,
+                    "natural window \(natural ?? "none"), ledger before the reset \(beforeReset ?? "none")")
         }
     }
 

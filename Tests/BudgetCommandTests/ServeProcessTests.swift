@@ -154,5 +154,8 @@ struct ServeProcessTests {
         let run = try await ImportCommandTests().budget(["serve"], database: database, environment: ["BUDGET_WEBHOOKS": "maybe"])
         #expect(run.status != 0)
         #expect(run.errors.contains("BUDGET_WEBHOOKS must be on or off, not 'maybe'"), "\(run.errors)")
+        let stream = try await ImportCommandTests().budget(["serve"], database: database, environment: ["BUDGET_ALERT_STREAM": "no"])
+        #expect(stream.status != 0)
+        #expect(stream.errors.contains("BUDGET_ALERT_STREAM must be on or off, not 'no'"), "\(stream.errors)")
     }
 }

@@ -22,17 +22,21 @@ public struct AlertConfiguration: Sendable {
     public var webhookTimeout: Duration
     /// Whether this instance runs the webhook delivery worker.
     public var deliverWebhooks: Bool
+    /// Whether this instance streams alerts (`GET /api/v1/alerts/stream`), which holds one
+    /// database connection listening for them.
+    public var streamAlerts: Bool
     /// How webhook secrets are kept at rest (BUDGET_SECRET_KEY).
     public var secrets: WebhookSecrets
 
     public init(heartbeatInterval: Duration = .seconds(15), webhookPollInterval: Duration = .seconds(1),
                 webhookRetry: WebhookRetryPolicy = .standard, webhookTimeout: Duration = .seconds(10), deliverWebhooks: Bool = true,
-                secrets: WebhookSecrets = WebhookSecrets(passphrase: nil)) {
+                streamAlerts: Bool = true, secrets: WebhookSecrets = WebhookSecrets(passphrase: nil)) {
         self.heartbeatInterval = heartbeatInterval
         self.webhookPollInterval = webhookPollInterval
         self.webhookRetry = webhookRetry
         self.webhookTimeout = webhookTimeout
         self.deliverWebhooks = deliverWebhooks
+        self.streamAlerts = streamAlerts
         self.secrets = secrets
     }
 }

@@ -46,13 +46,17 @@ public func buildApplication(
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
-    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines, alertHub: alertHub,
+    let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines,
+                             alertHub: configuration.alerts.streamAlerts ? alertHub : nil,
                              apiKeys: configuration.apiKeys, webhookSecrets: configuration.alerts.secrets)
     var services: [any Service] = [
         client, deadlines, MaintenanceService(engine: engine, interval: configuration.sweepInterval, logger: Logger(label: "BudgetStore"),
                                    rawRetentionMonths: configuration.rawRetentionMonths),
-        AlertStreamService(client: client, hub: alertHub, heartbeatInterval: configuration.alerts.heartbeatInterval, logger: alertLogger),
     ]
+    if configuration.alerts.streamAlerts {
+        services.append(AlertStreamService(client: client, hub: alertHub, heartbeatInterval: configuration.alerts.heartbeatInterval,
+                                           logger: alertLogger))
+    }
     if configuration.alerts.deliverWebhooks {
         services.append(WebhookDeliveryService(webhooks: WebhookRepository(client: client), alerts: AlertRepository(client: client),
                                                configuration: configuration.alerts, logger: alertLogger))
@@ -65,7 +69,7 @@ public func buildApplication(
     )
 }
 
-func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub,
+func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub?,
                  apiKeys: APIKeys?, webhookSecrets: WebhookSecrets) -> Router<BudgetRequestContext> {
     let router = Router(context: BudgetRequestContext.self)
     router.add(middleware: ErrorMiddleware())

@@ -11,7 +11,8 @@ import ServiceLifecycle
 
 struct AlertsController {
     let repository: AlertRepository
-    let hub: AlertHub
+    /// Nil when this instance does not stream alerts (BUDGET_ALERT_STREAM=off).
+    let hub: AlertHub?
 
     /// `type` (one or several, comma-separated), `budget_id`, `limit_id`, `acknowledged`, `since`.
     static func filter(_ request: Request) throws -> AlertFilter {
@@ -88,11 +89,14 @@ struct AlertsController {
     /// `GET /api/v1/alerts/stream[?type&budget_id&limit_id]`: alerts as they are raised, by any
     /// instance; with Last-Event-ID, first the stored alerts after that id.
     func stream(_ request: Request, _ context: BudgetRequestContext) throws -> Response {
+        guard let hub else {
+            throw APIError(.serviceUnavailable, code: "alert_stream_off",
+                           message: "this instance does not stream alerts (BUDGET_ALERT_STREAM=off); use another instance, or GET /api/v1/alerts")
+        }
         var filter = try Self.filter(request)
         filter.acknowledged = nil
         filter.since = nil
         let resumeAfter = try Self.lastEventID(request)
-        let hub = self.hub
         let repository = self.repository
         let logger = context.logger
         let streamFilter = filter

@@ -37,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(
                 configuration: APIConfiguration(host: configuration.host, port: configuration.port,
                                                 alerts: AlertConfiguration(deliverWebhooks: configuration.deliverWebhooks,
+                                                                           streamAlerts: configuration.streamAlerts,
                                                                            secrets: WebhookSecrets(passphrase: configuration.secretKey)),
                                                 rawRetentionMonths: configuration.rawRetentionMonths,
                                                 apiKeys: APIKeys(configuration.apiKeys)),

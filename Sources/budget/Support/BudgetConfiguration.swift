@@ -20,6 +20,8 @@ struct BudgetConfiguration: Sendable {
     var rawRetentionMonths: Int? = nil
     /// BUDGET_WEBHOOKS=off: this instance does not deliver webhooks (others sharing the database do).
     var deliverWebhooks = true
+    /// BUDGET_ALERT_STREAM=off: this instance does not stream alerts (and holds no LISTEN connection).
+    var streamAlerts = true
     /// BUDGET_API_KEY: the keys /api/v1 accepts, comma-separated (empty: the API is open).
     var apiKeys: [String] = []
     /// BUDGET_SECRET_KEY: seals webhook secrets at rest (nil: stored as given).
@@ -80,14 +82,8 @@ struct BudgetConfiguration: Sendable {
             }
             retention = months
         }
-        var webhooks = true
-        if let raw = value("BUDGET_WEBHOOKS") {
-            switch raw.lowercased() {
-            case "on": webhooks = true
-            case "off": webhooks = false
-            default: throw ConfigurationError("BUDGET_WEBHOOKS must be on or off, not '\(raw)'")
-            }
-        }
+        let webhooks = try onOff(value("BUDGET_WEBHOOKS"), name: "BUDGET_WEBHOOKS") ?? true
+        let stream = try onOff(value("BUDGET_ALERT_STREAM"), name: "BUDGET_ALERT_STREAM") ?? true
         let apiKeys = try apiKeyList(value("BUDGET_API_KEY"))
         let secretKey = value("BUDGET_SECRET_KEY")
         if let secretKey, secretKey.count < 16 {
@@ -107,9 +103,20 @@ struct BudgetConfiguration: Sendable {
             priceSyncInterval: syncInterval,
             rawRetentionMonths: retention,
             deliverWebhooks: webhooks,
+            streamAlerts: stream,
             apiKeys: apiKeys,
             secretKey: secretKey
         )
+    }
+
+    /// An on|off setting (nil: unset).
+    static func onOff(_ raw: String?, name: String) throws -> Bool? {
+        guard let raw else { return nil }
+        switch raw.lowercased() {
+        case "on": return true
+        case "off": return false
+        default: throw ConfigurationError("\(name) must be on or off, not '\(raw)'")
+        }
     }
 
     /// BUDGET_API_KEY: one key, or several separated by commas (while a key is being replaced).
@@ -139,9 +146,10 @@ struct BudgetConfiguration: Sendable {
           BUDGET_PRICE_SOURCES_FILE   JSON list of price sources replacing the built-in one
           BUDGET_RAW_RETENTION_MONTHS  Drop raw ledger partitions older than N months (rollups stay; default: off)
           BUDGET_WEBHOOKS      on|off — whether this `serve` delivers webhooks (default: on)
+          BUDGET_ALERT_STREAM  on|off — whether this `serve` streams alerts, holding one LISTEN connection (default: on)
           BUDGET_API_KEY       Keys /api/v1 requires (comma-separated; unset: open API). The client
                                commands send the first as Authorization: Bearer.
-          BUDGET_SECRET_KEY    Seals webhook secrets at rest (AES-GCM); keep it: sealed secrets need it
+          BUDGET_SECRET_KEY    Seals webhook secrets and URLs at rest (AES-GCM); keep it: sealed webhooks need it
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
