@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 
 @Suite("A budget's time windows start again on request: audited, the ledger kept, over the native API")
@@ -90,5 +91,30 @@ struct WindowResetTests {
             #expect(again.string("id") == once.string("id"), "a retried reset is the same reset")
             #expect(try await client.send(.get, path).items.count == 1)
         }
+    }
+
+    /// A call stamped a fraction of a millisecond before midnight is stored in its millisecond
+    /// (23:59:59.999, not rounded to midnight) and counted in that day's window: the window counters
+    /// and the ledger agree at the boundary, so a later read of either day from the ledger finds the
+    /// same spend as the counter.
+    @Test func aCallJustBeforeMidnightIsStoredAndCountedInTheSameDay() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"scope":{"component":"edge"},"period":"daily","amount":"100","policy":"enforce"}"#)
+            let late = try await client.send(.post, "/api/v1/usage",
+                #"{"occurred_at":"2026-03-10T23:59:59.9996Z","scope":{"component":"edge"},"usage":{"input_tokens":1},"cost_usd":"2"}"#)
+            #expect(late.status == .created && late.string("occurred_at") == "2026-03-10T23:59:59.999Z", "\(late.text)")
+            return ()
+        }
+        let counters = try await harness.scalar("""
+            SELECT string_agg(left(window_key, 10) || '=' || trim_scale(spent)::text, ' ' ORDER BY window_key) FROM limit_windows
+            """)
+        let ledger = try await harness.scalar("""
+            SELECT string_agg(day || '=' || usd, ' ' ORDER BY day) FROM (
+                SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, trim_scale(sum(cost_usd))::text AS usd
+                FROM usage_records GROUP BY 1) d
+            """)
+        #expect(counters == "2026-03-10=2" && ledger == "2026-03-10=2", "counters \(counters ?? "none"), ledger \(ledger ?? "none")")
     }
 }

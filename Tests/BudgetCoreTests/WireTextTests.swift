@@ -163,4 +163,24 @@ struct WireTextTests {
         #expect(seen.count == 10_000)
         #expect(UUID.timeOrdered(at: start).lowercasedText.hasPrefix("01a2029a-5b7b-7"))   // 1,795,340,000,123 ms = 0x01a2029a5b7b
     }
+
+    /// The instant a usage record is decided and stored with: the start of its millisecond, which
+    /// the wire text writes and reads back exactly, and the same Date for every spelling of it.
+    @Test func usageInstantsAreTheStartOfTheirMillisecond() throws {
+        let nearMidnight = try #require(InstantFormat.parse("2026-03-10T23:59:59.9996Z"))
+        let stored = InstantFormat.wholeMilliseconds(nearMidnight)
+        #expect(InstantFormat.string(stored) == "2026-03-10T23:59:59.999Z")
+        #expect(InstantFormat.string(nearMidnight) == "2026-03-11T00:00:00.000Z")   // what rounding would have stored
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let micros = Int64.random(in: 1_700_000_000_000_000...1_900_000_000_000_000, using: &generator)
+            let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+            let whole = InstantFormat.wholeMilliseconds(date)
+            #expect(whole <= date && date.timeIntervalSince(whole) < 0.001)
+            #expect(InstantFormat.parse(InstantFormat.string(whole)) == whole)
+            #expect(InstantFormat.wholeMilliseconds(whole) == whole)
+            let sameMillisecond = Date(timeIntervalSinceReferenceDate: Double(micros / 1000 * 1000 - 978_307_200_000_000) / 1_000_000)
+            #expect(InstantFormat.wholeMilliseconds(sameMillisecond) == whole)
+        }
+    }
 }

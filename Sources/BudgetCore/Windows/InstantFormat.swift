@@ -13,6 +13,18 @@ public enum InstantFormat {
         format(date, fractional: true)
     }
 
+    /// The start of the millisecond an instant falls in: the precision usage instants are stored
+    /// in. The engine decides a call's windows with the instant it stores, so the windows that
+    /// count a call and the ledger that holds it agree even a fraction of a millisecond before a
+    /// window's end or a reset (`string` rounds to the nearest millisecond, which could move an
+    /// instant decided before midnight to midnight itself). The microseconds are rounded first, so
+    /// an instant read back from PostgreSQL or parsed from "….123Z" keeps its millisecond, and two
+    /// `Date`s of the same millisecond give the same `Date`.
+    public static func wholeMilliseconds(_ date: Date) -> Date {
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: (micros / 1000).rounded(.down) / 1000)
+    }
+
     /// UTC without fraction ("2026-11-21T10:00:00Z").
     public static func seconds(_ date: Date) -> String {
         format(date, fractional: false)

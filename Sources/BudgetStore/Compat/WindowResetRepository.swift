@@ -20,7 +20,11 @@ public struct WindowResetRepository: Sendable {
             guard let parsed = Period(rawValue: raw) else { throw StoreError(.corrupt, "window reset \(row.0) has an unknown period \(raw)") }
             period = parsed
         }
-        return WindowReset(id: row.0, budgetID: row.1, period: period, limitID: row.3, resetAt: row.4, resetBy: row.5, reason: row.6)
+        // Whole milliseconds (budget_reset_window takes them so), as the same Date a usage instant
+        // of that millisecond is (InstantFormat.wholeMilliseconds): a call stamped at the reset's
+        // millisecond falls after it.
+        return WindowReset(id: row.0, budgetID: row.1, period: period, limitID: row.3, resetAt: InstantFormat.wholeMilliseconds(row.4),
+                           resetBy: row.5, reason: row.6)
     }
 
     /// Every reset of live budgets (the catalog holds them; there are few).

@@ -200,7 +200,7 @@ public struct BudgetEngine: Sendable {
     /// Prices a call (caller's cost, else the current price, else unpriced) and lists the windows
     /// its spend counts against at the time it occurred.
     func ledgerRecord(for input: UsageInput, allocationID: UUID?, catalog: LimitCatalog, now: Date) -> LedgerRecord {
-        let occurredAt = input.occurredAt ?? now
+        let occurredAt = InstantFormat.wholeMilliseconds(input.occurredAt ?? now)   // decided as stored
         let price = catalog.price(provider: input.scope.provider, model: input.scope.model, naming: naming)
         let cost: Decimal?
         let status: PricingStatus
