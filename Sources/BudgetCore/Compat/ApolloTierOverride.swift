@@ -26,11 +26,7 @@ public struct ApolloTierOverride: Sendable, Hashable {
     /// providers trimmed and lower-cased, components exactly as given (Apollo matches them
     /// case-sensitively). Nil for a name that is empty or longer than 500 characters.
     public static func key(_ name: String, kind: Kind) -> String? {
-        let key: String
-        switch kind {
-        case .model, .provider: key = name.trimmingWhitespace().lowercased()
-        case .component: key = name
-        }
+        let key = kind == .component ? name : Scope.key(name) ?? ""
         guard !key.isEmpty, key.count <= 500 else { return nil }
         return key
     }

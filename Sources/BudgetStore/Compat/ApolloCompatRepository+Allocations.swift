@@ -39,6 +39,8 @@ public struct ApolloAllocation: Sendable, Hashable, Decodable {
     }
 
     public var isActive: Bool { status == "active" && releasedAt == nil }
+    /// What it is now: active, released or expired (a context released through Apollo counts as released).
+    public var state: String { releasedAt != nil && status == "active" ? "released" : status }
     /// The engine scope its usage and top-ups count in (as allocate made it).
     public var scope: Scope {
         Scope(component: component, provider: provider, model: model, taskType: taskType, tier: tier.rawValue, sessionID: sessionID, taskID: taskID)

@@ -27,8 +27,8 @@ extension ApolloCompatRepository {
     public enum UpdateAnswer: Sendable {
         /// The context's allocation after the update; `limits`: the top-up's windows as it found them.
         case updated(ApolloAllocation, limits: [WindowSpec], replayed: Bool)
-        /// The top-up was denied; the allocation is as it was.
-        case denied(deniedBy: WindowSpec, limits: [WindowSpec], replayed: Bool)
+        /// The top-up was denied; the allocation (of `tier`) is as it was.
+        case denied(deniedBy: WindowSpec, limits: [WindowSpec], tier: ApolloTier, replayed: Bool)
         case notFound
         /// Released or expired: allocate again instead.
         case inactive(status: String, replayed: Bool)
@@ -70,7 +70,7 @@ extension ApolloCompatRepository {
                 return .updated(allocation, limits: result.limits ?? [], replayed: replayed)
             case "denied":
                 guard let deniedBy = result.deniedBy else { throw StoreError(.corrupt, "denied without limit") }
-                return .denied(deniedBy: deniedBy, limits: result.limits ?? [], replayed: replayed)
+                return .denied(deniedBy: deniedBy, limits: result.limits ?? [], tier: current.tier, replayed: replayed)
             case "not_found": return .notFound
             case "inactive": return .inactive(status: result.status ?? "released", replayed: replayed)
             case "bad_expiry": return .badExpiry(replayed: replayed)

@@ -109,6 +109,12 @@ struct BudgetConfiguration: Sendable {
         )
     }
 
+    /// The keys a BUDGET_API_KEY value lists, trimmed, in order (not checked: an empty one stays,
+    /// so that `apiKeyList` refuses it rather than opening the API).
+    static func splitKeys(_ raw: String?) -> [String] {
+        raw.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+    }
+
     /// An on|off setting (nil: unset).
     static func onOff(_ raw: String?, name: String) throws -> Bool? {
         guard let raw else { return nil }
@@ -121,8 +127,7 @@ struct BudgetConfiguration: Sendable {
 
     /// BUDGET_API_KEY: one key, or several separated by commas (while a key is being replaced).
     static func apiKeyList(_ raw: String?) throws -> [String] {
-        guard let raw else { return [] }
-        let keys = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let keys = splitKeys(raw)
         if keys.contains(where: { $0.count < 16 || $0.contains { character in character.isWhitespace || !character.isASCII } }) {
             throw ConfigurationError("BUDGET_API_KEY must hold keys of at least 16 printable ASCII characters without spaces, separated by commas (e.g. openssl rand -hex 32)")
         }

@@ -178,9 +178,7 @@ struct ApolloCompatController {
             guard let allocation = try await repository.allocation(contextID: contextID, logger: context.logger) else {
                 throw APIError.notFound("no allocation for context '\(contextID)'")
             }
-            guard allocation.isActive && allocation.status == "active" else {
-                throw APIError.conflict("the allocation of context '\(contextID)' is \(allocation.releasedAt != nil ? "released" : allocation.status); allocate again instead")
-            }
+            guard allocation.isActive else { throw Self.inactive(contextID, status: allocation.state, replayed: false) }
             return try JSONResponse.make(.ok, ApolloWire.allocation(allocation))
         }
         let update = ApolloCompatRepository.UpdateRequest(contextID: contextID, additionalTokens: additional ?? 0, extendSeconds: extend,
@@ -189,16 +187,17 @@ struct ApolloCompatController {
                                                      logger: context.logger) {
         case .updated(let allocation, _, let replayed):
             return try JSONResponse.make(.ok, ApolloWire.allocation(allocation), headers: replayHeader(replayed))
-        case .denied(let deniedBy, _, let replayed):
-            let tier = try await repository.allocation(contextID: contextID, logger: context.logger)?.tier ?? .remoteHeavyweight
+        case .denied(let deniedBy, _, let tier, let replayed):
             throw try await denial(deniedBy, replayed: replayed, contextID: contextID, tier: tier, context)
         case .notFound:
             throw APIError.notFound("no allocation for context '\(contextID)'")
-        case .inactive(let status, _):
-            throw APIError.conflict("the allocation of context '\(contextID)' is \(status); allocate again instead")
-        case .badExpiry:
-            throw APIError.badRequest("the new expiration must be in the future and at most 30 days ahead",
-                                      field: expiresAt == nil ? "extend_expiration" : "expiration_time")
+        case .inactive(let status, let replayed):
+            throw Self.inactive(contextID, status: status, replayed: replayed)
+        case .badExpiry(let replayed):
+            var error = APIError.badRequest("the new expiration must be in the future and at most 30 days ahead",
+                                            field: expiresAt == nil ? "extend_expiration" : "expiration_time")
+            error.headers = replayHeader(replayed)
+            throw error
         case .idempotencyConflict:
             throw Self.keyConflict(idempotencyKey)
         }
@@ -395,6 +394,13 @@ struct ApolloCompatController {
             throw APIError.badRequest("the name must have 1 to 500 characters besides spaces", field: "name")
         }
         return (kind, name)
+    }
+
+    /// A released or expired allocation cannot be updated (nor made active again).
+    static func inactive(_ contextID: String, status: String, replayed: Bool) -> APIError {
+        var error = APIError.conflict("the allocation of context '\(contextID)' is \(status); allocate again instead")
+        error.headers = replayHeader(replayed)
+        return error
     }
 
     static func keyConflict(_ key: String?) -> APIError {

@@ -82,7 +82,7 @@ enum ApolloWire {
             "creationTime": .instant(a.createdAt), "expirationTime": .instant(a.expiresAt), "isActive": .bool(a.isActive),
             "metadata": a.metadata,
             "remainingTokens": .integer(a.remainingTokens), "usagePercentage": percentage, "isExpired": .bool(a.status == "expired"),
-            "overuseTokens": .integer(a.overuseTokens), "bypass": .bool(a.bypass), "status": .string(a.releasedAt != nil && a.status == "active" ? "released" : a.status),
+            "overuseTokens": .integer(a.overuseTokens), "bypass": .bool(a.bypass), "status": .string(a.state),
         ])
     }
 

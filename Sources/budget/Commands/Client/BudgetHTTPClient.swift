@@ -122,8 +122,7 @@ struct BudgetHTTPClient: Sendable {
 
     /// The first key of BUDGET_API_KEY (the server's setting may list several), or nil.
     static func environmentAPIKey(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        let key = environment["BUDGET_API_KEY"]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
-        return key?.isEmpty == false ? key : nil
+        BudgetConfiguration.splitKeys(environment["BUDGET_API_KEY"]).first { !$0.isEmpty }
     }
 
     /// Settings for one-shot commands: `HTTPClient.shared` retries a refused connection until the request's
