@@ -236,6 +236,60 @@ struct WebhookTests {
         }
     }
 
+    /// Changing BUDGET_SECRET_KEY: with the old key in BUDGET_SECRET_KEY_PREVIOUS, what it sealed
+    /// still opens, and a delivering instance seals it again with the new key when it starts, so
+    /// that the old key can then be dropped.
+    @Test func aNewSecretKeyWithThePreviousOneSealsTheWebhooksAgain() async throws {
+        let harness = try await APITestHarness.make()
+        let received = ReceivedHooks()
+        @Sendable func alerts(_ key: String, previous: [String] = []) -> AlertConfiguration {
+            var alerts = APITestHarness.testAlerts
+            alerts.secrets = WebhookSecrets(passphrase: key, previous: previous)
+            return alerts
+        }
+        let oldKey = "old-secret-key-0123456789", newKey = "new-secret-key-0123456789"
+        @Sendable func stored() async throws -> [String] {
+            try await harness.sql { client in
+                var values: [String] = []
+                for try await (url, secret) in try await client.query("SELECT url, secret FROM webhooks").decode((String, String).self) {
+                    values += [url, secret]
+                }
+                return values
+            }
+        }
+        try await Self.receiver(received).test(.live) { receiver in
+            let base = "http://127.0.0.1:\(try #require(receiver.port))/hooks"
+            let budget = try await harness.withApp(alerts: alerts(oldKey)) { client in
+                let budget = try await client.makeBudget()
+                let reply = try await client.send(.post, "/api/v1/budgets/\(budget)/webhooks", #"{"url":"\#(base)/rotated","secret":"\#(Self.secret)"}"#)
+                #expect(reply.status == .created)
+                return budget
+            }
+            let sealedWithOld = try await stored()
+            #expect(sealedWithOld.count == 2 && sealedWithOld.allSatisfy { $0.hasPrefix("enc:v1:") })
+
+            let rotated = try await harness.withApp(alerts: alerts(newKey, previous: [oldKey])) { client in
+                let shown = try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items.first?["url"] as? String
+                #expect(shown == "\(base)/rotated", "the old key still opens what it sealed")
+                return try await eventually {
+                    let now = try await stored()
+                    return now.allSatisfy { $0.hasPrefix("enc:v1:") } && Set(now).isDisjoint(with: sealedWithOld)
+                }
+            }
+            #expect(rotated, "sealed again when the delivering instance starts")
+
+            try await harness.withApp(alerts: alerts(newKey)) { client in
+                let shown = try await client.send(.get, "/api/v1/budgets/\(budget)/webhooks").items.first?["url"] as? String
+                #expect(shown == "\(base)/rotated", "the new key alone opens them now")
+                _ = try await client.makeLimit(budget, #"{"scope":{"provider":"p"},"period":"daily","amount":"10","policy":"warn"}"#)
+                _ = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"p","model":"m"},"usage":{"input_tokens":1},"cost_usd":"9"}"#)
+                let delivered = try await eventually { await received.hooks.map(\.path) == ["rotated"] }
+                #expect(delivered)
+                #expect(await received.hooks.allSatisfy(Self.verify), "signed with the secret as given")
+            }
+        }
+    }
+
     @Test func webhooksAreValidatedListedAndDeleted() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

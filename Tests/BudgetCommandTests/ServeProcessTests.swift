@@ -157,5 +157,14 @@ struct ServeProcessTests {
         let stream = try await ImportCommandTests().budget(["serve"], database: database, environment: ["BUDGET_ALERT_STREAM": "no"])
         #expect(stream.status != 0)
         #expect(stream.errors.contains("BUDGET_ALERT_STREAM must be on or off, not 'no'"), "\(stream.errors)")
+        let previousAlone = try await ImportCommandTests().budget(["serve"], database: database,
+                                                                  environment: ["BUDGET_SECRET_KEY_PREVIOUS": "old-key-0123456789abcdef"])
+        #expect(previousAlone.status != 0)
+        #expect(previousAlone.errors.contains("BUDGET_SECRET_KEY_PREVIOUS needs BUDGET_SECRET_KEY"), "\(previousAlone.errors)")
+        let shortPrevious = try await ImportCommandTests().budget(["serve"], database: database, environment: [
+            "BUDGET_SECRET_KEY": "new-key-0123456789abcdef", "BUDGET_SECRET_KEY_PREVIOUS": "old-key-0123456789abcdef,short",
+        ])
+        #expect(shortPrevious.status != 0)
+        #expect(shortPrevious.errors.contains("BUDGET_SECRET_KEY_PREVIOUS must hold keys of at least 16 characters"), "\(shortPrevious.errors)")
     }
 }

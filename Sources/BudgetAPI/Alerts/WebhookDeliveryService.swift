@@ -68,22 +68,32 @@ struct WebhookDeliveryService: Service {
         }
     }
 
-    /// Seals the URLs and secrets stored as given before BUDGET_SECRET_KEY was set (once per
-    /// start; a failure is logged and the next start tries again).
+    /// Seals with the current BUDGET_SECRET_KEY the URLs and secrets stored as given before it was
+    /// set, and those sealed with a key of BUDGET_SECRET_KEY_PREVIOUS (once per start; a failure
+    /// is logged and the next start tries again). A value that opens with no key this instance has
+    /// is left as it is, and said so.
     private func sealStoredSecrets() async {
         let secrets = configuration.secrets
         guard secrets.sealsSecrets else { return }
-        func sealed(_ value: String) throws -> String { WebhookSecrets.isSealed(value) ? value : try secrets.stored(value) }
         do {
             var count = 0
-            for (webhookID, stored) in try await webhooks.storedAsGiven(prefix: WebhookSecrets.prefix, logger: logger) {
-                let new = WebhookRepository.StoredValues(url: try sealed(stored.url), secret: try sealed(stored.secret))
-                if try await webhooks.replaceStored(webhookID, old: stored, new: new, logger: logger) { count += 1 }
+            for (webhookID, stored) in try await webhooks.storedValues(logger: logger) {
+                do {
+                    let url = try secrets.resealed(stored.url, what: "URL")
+                    let secret = try secrets.resealed(stored.secret, what: "secret")
+                    guard url != nil || secret != nil else { continue }
+                    let new = WebhookRepository.StoredValues(url: url ?? stored.url, secret: secret ?? stored.secret)
+                    if try await webhooks.replaceStored(webhookID, old: stored, new: new, logger: logger) { count += 1 }
+                } catch let error as WebhookSecretError {
+                    logger.error("could not seal a webhook's values with the current key", metadata: [
+                        "webhook_id": "\(webhookID)", "error": "\(error.message)",
+                    ])
+                }
             }
-            if count > 0 { logger.info("sealed webhook URLs and secrets stored as given", metadata: ["webhooks": "\(count)"]) }
+            if count > 0 { logger.info("sealed webhook URLs and secrets with the current key", metadata: ["webhooks": "\(count)"]) }
         } catch {
             if Task.isCancelled { return }
-            logger.error("could not seal the webhook URLs and secrets stored as given", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("could not seal the stored webhook URLs and secrets", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 

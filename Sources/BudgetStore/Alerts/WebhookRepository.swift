@@ -129,12 +129,9 @@ public struct WebhookRepository: Sendable {
         }
     }
 
-    /// Webhooks whose URL or secret is stored as given (not starting with `prefix`), to be sealed.
-    public func storedAsGiven(prefix: String, logger: Logger) async throws -> [(UUID, StoredValues)] {
-        let rows = try await client.collect("""
-            SELECT id, url, secret FROM webhooks
-            WHERE left(secret, length(\(prefix))) <> \(prefix) OR left(url, length(\(prefix))) <> \(prefix)
-            """, logger: logger)
+    /// Every webhook's URL and secret as stored (sealed or as given), to be sealed with the current key.
+    public func storedValues(logger: Logger) async throws -> [(UUID, StoredValues)] {
+        let rows = try await client.collect("SELECT id, url, secret FROM webhooks ORDER BY id", logger: logger)
         var found: [(UUID, StoredValues)] = []
         for try await (id, url, secret) in rows.decode((UUID, String, String).self) { found.append((id, StoredValues(url: url, secret: secret))) }
         return found

@@ -26,6 +26,8 @@ struct BudgetConfiguration: Sendable {
     var apiKeys: [String] = []
     /// BUDGET_SECRET_KEY: seals webhook secrets at rest (nil: stored as given).
     var secretKey: String?
+    /// BUDGET_SECRET_KEY_PREVIOUS: keys values may still be sealed with; a delivering instance seals them again with secretKey.
+    var previousSecretKeys: [String] = []
 
     enum LogFormat: String, Sendable { case text, json }
 
@@ -89,6 +91,7 @@ struct BudgetConfiguration: Sendable {
         if let secretKey, secretKey.count < 16 {
             throw ConfigurationError("BUDGET_SECRET_KEY must be at least 16 characters (e.g. openssl rand -hex 32)")
         }
+        let previousSecretKeys = try previousSecretKeyList(value("BUDGET_SECRET_KEY_PREVIOUS"), current: secretKey)
         return BudgetConfiguration(
             host: value("BUDGET_HOST") ?? "127.0.0.1",
             port: port,
@@ -105,7 +108,8 @@ struct BudgetConfiguration: Sendable {
             deliverWebhooks: webhooks,
             streamAlerts: stream,
             apiKeys: apiKeys,
-            secretKey: secretKey
+            secretKey: secretKey,
+            previousSecretKeys: previousSecretKeys
         )
     }
 
@@ -134,6 +138,20 @@ struct BudgetConfiguration: Sendable {
         return keys
     }
 
+    /// BUDGET_SECRET_KEY_PREVIOUS: the keys BUDGET_SECRET_KEY had before (comma-separated), while
+    /// the values sealed with them are sealed again with the current one.
+    static func previousSecretKeyList(_ raw: String?, current: String?) throws -> [String] {
+        let keys = splitKeys(raw)
+        guard !keys.isEmpty else { return [] }
+        guard current != nil else {
+            throw ConfigurationError("BUDGET_SECRET_KEY_PREVIOUS needs BUDGET_SECRET_KEY: the values sealed with a previous key are sealed again with the current one")
+        }
+        if keys.contains(where: { $0.count < 16 }) {
+            throw ConfigurationError("BUDGET_SECRET_KEY_PREVIOUS must hold keys of at least 16 characters, separated by commas")
+        }
+        return keys
+    }
+
     /// The help text listing every setting, shown by `budget --help`.
     static let environmentHelp = """
         Settings (environment variables):
@@ -155,6 +173,8 @@ struct BudgetConfiguration: Sendable {
           BUDGET_API_KEY       Keys /api/v1 requires (comma-separated; unset: open API). The client
                                commands send the first as Authorization: Bearer.
           BUDGET_SECRET_KEY    Seals webhook secrets and URLs at rest (AES-GCM); keep it: sealed webhooks need it
+          BUDGET_SECRET_KEY_PREVIOUS  Former BUDGET_SECRET_KEY values (comma-separated): what they sealed still
+                               opens, and a delivering `serve` seals it again with the current key
           BUDGET_URL           Server the client commands talk to (default: http://127.0.0.1:8013)
         """
 }
