@@ -75,20 +75,20 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: DeadlineMiddleware(deadlines: deadlines))
     HealthController(database: PostgresDatabaseHealth(client: client)).addRoutes(to: router)
-    let api = router.group("api/v1")
-    if let apiKeys { api.add(middleware: APIKeyMiddleware(keys: apiKeys)) }
+    let routes = APIRoutes(api: router.group("api/v1"), keys: apiKeys)
+    let api = routes.api
     let idempotency = IdempotentResponses(repository: IdempotencyRepository(client: client))
-    BudgetsController(repository: BudgetRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
-    LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+    BudgetsController(repository: BudgetRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: routes)
+    LimitsController(repository: LimitRepository(client: client), catalog: engine.catalog, idempotency: idempotency).addRoutes(to: routes)
     WindowResetsController(resets: WindowResetRepository(client: client), budgets: BudgetRepository(client: client), limits: LimitRepository(client: client),
-                           catalog: engine.catalog, idempotency: idempotency).addRoutes(to: api)
+                           catalog: engine.catalog, idempotency: idempotency).addRoutes(to: routes)
     AllocationsController(engine: engine).addRoutes(to: api)
     UsageController(engine: engine).addRoutes(to: api)
-    PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: api)
-    RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: api)
-    ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client), idempotency: idempotency).addRoutes(to: api)
+    PricesController(repository: PriceRepository(client: client), catalog: engine.catalog, idempotency: idempotency, sync: priceSync).addRoutes(to: routes)
+    RhetorCompatController(engine: engine, repository: RhetorCompatRepository(client: client), resets: WindowResetRepository(client: client), limits: LimitRepository(client: client), idempotency: idempotency).addRoutes(to: routes)
+    ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client), idempotency: idempotency).addRoutes(to: routes)
     AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
-    WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency, secrets: webhookSecrets).addRoutes(to: api)
+    WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency, secrets: webhookSecrets).addRoutes(to: routes)
     ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)
     return router
 }

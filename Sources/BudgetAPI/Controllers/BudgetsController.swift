@@ -50,8 +50,10 @@ struct BudgetsController {
         return zone
     }
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        group.post("budgets") { request, context in
+    /// Routes that change something other than spend go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let group = routes.api, admin = routes.administration
+        admin.post("budgets") { request, context in
             let body = try await request.decodeBody(CreateBody.self, context: context)
             return try await idempotency.respond(operation: "budgets.create", request: request, hash: body.hash, logger: context.logger) {
                 let budget = try await translate {
@@ -81,7 +83,7 @@ struct BudgetsController {
             guard let budget = try await repository.find(id, logger: context.logger) else { throw APIError.notFound("no budget \(id)") }
             return try JSONResponse.make(.ok, Views.budget(budget))
         }
-        group.patch("budgets/:id") { request, context in
+        admin.patch("budgets/:id") { request, context in
             let id = try context.parameters.uuid("id")
             let decoded = try await request.decodeBody(PatchBody.self, context: context)
             let body = decoded.value
@@ -108,7 +110,7 @@ struct BudgetsController {
                 return (.ok, Views.budget(updated))
             }
         }
-        group.delete("budgets/:id") { request, context in
+        admin.delete("budgets/:id") { request, context in
             let id = try context.parameters.uuid("id")
             return try await idempotency.respond(operation: "budgets.delete:\(id)", request: request, hash: "", logger: context.logger) {
                 guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no budget \(id)") }

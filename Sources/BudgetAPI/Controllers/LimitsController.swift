@@ -72,8 +72,10 @@ struct LimitsController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        group.post("budgets/:id/limits") { request, context in
+    /// Routes that change something other than spend go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let group = routes.api, admin = routes.administration
+        admin.post("budgets/:id/limits") { request, context in
             let budgetID = try context.parameters.uuid("id")
             let body = try await request.decodeBody(CreateBody.self, context: context)
             let value = body.value
@@ -107,7 +109,7 @@ struct LimitsController {
             guard let limit = try await repository.current(id, logger: context.logger) else { throw APIError.notFound("no current limit \(id)") }
             return try JSONResponse.make(.ok, Views.limit(limit))
         }
-        group.patch("limits/:id") { request, context in
+        admin.patch("limits/:id") { request, context in
             let id = try context.parameters.uuid("id")
             let decoded = try await request.decodeBody(PatchBody.self, context: context)
             let body = decoded.value
@@ -133,7 +135,7 @@ struct LimitsController {
                 return (.ok, Views.limit(changed))
             }
         }
-        group.delete("limits/:id") { request, context in
+        admin.delete("limits/:id") { request, context in
             let id = try context.parameters.uuid("id")
             return try await idempotency.respond(operation: "limits.delete:\(id)", request: request, hash: "", logger: context.logger) {
                 guard try await repository.delete(id, by: request.actor, logger: context.logger) else { throw APIError.notFound("no current limit \(id)") }

@@ -40,7 +40,9 @@ struct PricesController {
         return try JSONResponse.make(.ok, JSONValue.object([key: value]))
     }
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
+    /// Routes that change something other than spend go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let group = routes.api, admin = routes.administration
         group.get("prices") { request, context in
             let status = request.query("status")
             if let status, !["verified", "single_source", "conflict", "manual"].contains(status) {
@@ -55,7 +57,7 @@ struct PricesController {
         group.get("prices/sync-runs") { request, context in
             try Self.raw(try await repository.syncRuns(limit: try pageSize(request, default: 20), logger: context.logger), key: "items")
         }
-        group.post("prices/sync") { request, context in
+        admin.post("prices/sync") { request, context in
             guard let sync else { throw APIError(.serviceUnavailable, code: "sync_unavailable", message: "price sources are not configured in this instance") }
             let dryRun = request.query("dry_run") == "true"
             guard let summary = try await sync.run(dryRun: dryRun) else {
@@ -72,7 +74,7 @@ struct PricesController {
                 }),
             ]))
         }
-        group.delete("prices/:provider/:model") { request, context in
+        admin.delete("prices/:provider/:model") { request, context in
             let (provider, model) = try Self.names(context)
             guard try await repository.removeOverride(provider: provider, model: model, by: request.actor, logger: context.logger) else {
                 throw APIError.notFound("\(provider)/\(model) has no manual price")
@@ -83,7 +85,7 @@ struct PricesController {
         group.get("models/aliases") { _, context in
             try Self.raw(try await repository.aliases(logger: context.logger), key: "items")
         }
-        group.put("models/aliases/:provider/:model") { request, context in
+        admin.put("models/aliases/:provider/:model") { request, context in
             struct AliasBody: Decodable {
                 var canonicalProvider: String?
                 var canonicalModel: String?
@@ -105,7 +107,7 @@ struct PricesController {
                 "canonical_model": .string(canonicalModel.lowercased()), "note": .text(body.note),
             ]))
         }
-        group.delete("models/aliases/:provider/:model") { _, context in
+        admin.delete("models/aliases/:provider/:model") { _, context in
             let (provider, model) = try Self.names(context)
             guard try await repository.deleteAlias(provider: provider, model: model, logger: context.logger) else {
                 throw APIError.notFound("no alias for \(provider)/\(model)")
@@ -125,7 +127,7 @@ struct PricesController {
             }
             return try JSONResponse.make(.ok, JSONValue.object(tiers.mapValues(JSONValue.array)))
         }
-        group.put("prices/:provider/:model") { request, context in
+        admin.put("prices/:provider/:model") { request, context in
             let (provider, model) = try Self.names(context)
             let body = try await request.decodeBody(PriceBody.self, context: context)
             let value = body.value

@@ -44,8 +44,10 @@ struct WebhooksController {
         return try Array(Set(names.map { try parseEnum($0, AlertType.self, field: "types") })).sorted { $0.rawValue < $1.rawValue }
     }
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        group.post("budgets/:id/webhooks") { request, context in
+    /// Routes that change something other than spend go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let group = routes.api, admin = routes.administration
+        admin.post("budgets/:id/webhooks") { request, context in
             let budgetID = try context.parameters.uuid("id")
             let body = try await request.decodeBody(CreateBody.self, context: context)
             let url = try Self.validURL(body.value.url)
@@ -67,7 +69,7 @@ struct WebhooksController {
             // A URL sealed with another key (or with none here) is not shown; deliveries say why.
             return try JSONResponse.make(.ok, Page(items: hooks.map { AlertViews.webhook($0, url: try? secrets.url(from: $0.url)) }, nextCursor: nil))
         }
-        group.delete("budgets/:id/webhooks/:webhook_id") { request, context in
+        admin.delete("budgets/:id/webhooks/:webhook_id") { request, context in
             let budgetID = try context.parameters.uuid("id")
             let webhookID = try context.parameters.uuid("webhook_id")
             return try await idempotency.respond(operation: "webhooks.delete:\(webhookID)", request: request, hash: "", logger: context.logger) {

@@ -47,8 +47,10 @@ struct WindowResetsController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        group.post("budgets/:id/resets") { request, context in
+    /// Routes that change something other than spend go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let group = routes.api, admin = routes.administration
+        admin.post("budgets/:id/resets") { request, context in
             let budgetID = try context.parameters.uuid("id")
             let body = try await request.decodeBody(CreateBody.self, context: context)
             let target = try Target(body.value)

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                                            secrets: WebhookSecrets(passphrase: configuration.secretKey,
                                                                                                    previous: configuration.previousSecretKeys)),
                                                 rawRetentionMonths: configuration.rawRetentionMonths,
-                                                apiKeys: APIKeys(configuration.apiKeys)),
+                                                apiKeys: APIKeys(callers: configuration.apiKeys, administrators: configuration.adminKeys)),
                 client: client,
                 priceSync: priceSync,
                 batchExecutor: EventLoopTaskExecutor(loop: databaseLoop.next()),

@@ -24,6 +24,8 @@ struct BudgetConfiguration: Sendable {
     var streamAlerts = true
     /// BUDGET_API_KEY: the keys /api/v1 accepts, comma-separated (empty: the API is open).
     var apiKeys: [String] = []
+    /// BUDGET_ADMIN_KEY: the keys that may change budgets, limits, prices and webhooks (empty: any key /api/v1 accepts may).
+    var adminKeys: [String] = []
     /// BUDGET_SECRET_KEY: seals webhook secrets at rest (nil: stored as given).
     var secretKey: String?
     /// BUDGET_SECRET_KEY_PREVIOUS: keys values may still be sealed with; a delivering instance seals them again with secretKey.
@@ -86,7 +88,11 @@ struct BudgetConfiguration: Sendable {
         }
         let webhooks = try onOff(value("BUDGET_WEBHOOKS"), name: "BUDGET_WEBHOOKS") ?? true
         let stream = try onOff(value("BUDGET_ALERT_STREAM"), name: "BUDGET_ALERT_STREAM") ?? true
-        let apiKeys = try apiKeyList(value("BUDGET_API_KEY"))
+        let apiKeys = try apiKeyList(value("BUDGET_API_KEY"), name: "BUDGET_API_KEY")
+        let adminKeys = try apiKeyList(value("BUDGET_ADMIN_KEY"), name: "BUDGET_ADMIN_KEY")
+        if !Set(apiKeys).isDisjoint(with: adminKeys) {
+            throw ConfigurationError("BUDGET_ADMIN_KEY and BUDGET_API_KEY share a key: an administrator's key must not also be a caller's")
+        }
         let secretKey = value("BUDGET_SECRET_KEY")
         if let secretKey, secretKey.count < 16 {
             throw ConfigurationError("BUDGET_SECRET_KEY must be at least 16 characters (e.g. openssl rand -hex 32)")
@@ -108,6 +114,7 @@ struct BudgetConfiguration: Sendable {
             deliverWebhooks: webhooks,
             streamAlerts: stream,
             apiKeys: apiKeys,
+            adminKeys: adminKeys,
             secretKey: secretKey,
             previousSecretKeys: previousSecretKeys
         )
@@ -129,11 +136,12 @@ struct BudgetConfiguration: Sendable {
         }
     }
 
-    /// BUDGET_API_KEY: one key, or several separated by commas (while a key is being replaced).
-    static func apiKeyList(_ raw: String?) throws -> [String] {
+    /// BUDGET_API_KEY or BUDGET_ADMIN_KEY (`name`): one key, or several separated by commas (while a
+    /// key is being replaced).
+    static func apiKeyList(_ raw: String?, name: String) throws -> [String] {
         let keys = splitKeys(raw)
         if keys.contains(where: { $0.count < 16 || $0.contains { character in character.isWhitespace || !character.isASCII } }) {
-            throw ConfigurationError("BUDGET_API_KEY must hold keys of at least 16 printable ASCII characters without spaces, separated by commas (e.g. openssl rand -hex 32)")
+            throw ConfigurationError("\(name) must hold keys of at least 16 printable ASCII characters without spaces, separated by commas (e.g. openssl rand -hex 32)")
         }
         return keys
     }
@@ -172,6 +180,9 @@ struct BudgetConfiguration: Sendable {
           BUDGET_ALERT_STREAM  on|off — whether this `serve` streams alerts, holding one LISTEN connection (default: on)
           BUDGET_API_KEY       Keys /api/v1 requires (comma-separated; unset: open API). The client
                                commands send the first as Authorization: Bearer.
+          BUDGET_ADMIN_KEY     Keys that alone may change budgets, limits, resets, prices and webhooks
+                               (comma-separated; unset: any key /api/v1 accepts may). The client
+                               commands send its first key instead of BUDGET_API_KEY's when it is set.
           BUDGET_SECRET_KEY    Seals webhook secrets and URLs at rest (AES-GCM); keep it: sealed webhooks need it
           BUDGET_SECRET_KEY_PREVIOUS  Former BUDGET_SECRET_KEY values (comma-separated): what they sealed still
                                opens, and a delivering `serve` seals it again with the current key

@@ -20,8 +20,10 @@ struct ApolloCompatController {
     static let defaultLifetime: TimeInterval = 24 * 3600
     static let maxLifetime: TimeInterval = 30 * 24 * 3600
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        let apollo = group.group("compat/apollo")
+    /// Routes that change limits or tiers go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let apollo = routes.api.group("compat/apollo")
+        let apolloAdmin = routes.administration.group("compat/apollo")
         apollo.post("allocate") { request, context in try await allocate(request, context) }
         apollo.get("allocations/:context_id") { _, context in
             let contextID = try Self.contextID(context)
@@ -41,8 +43,8 @@ struct ApolloCompatController {
             let policies = try await repository.policies(logger: context.logger)
             return try JSONResponse.make(.ok, JSONValue.array(policies.map(ApolloWire.policy)))
         }
-        apollo.put("limits") { request, context in try await setLimit(request, context, policyID: nil) }
-        apollo.put("limits/:policy_id") { request, context in
+        apolloAdmin.put("limits") { request, context in try await setLimit(request, context, policyID: nil) }
+        apolloAdmin.put("limits/:policy_id") { request, context in
             try await setLimit(request, context, policyID: try Self.pathText(context, "policy_id"))
         }
         apollo.get("tier") { request, context in
@@ -53,8 +55,8 @@ struct ApolloCompatController {
             ]))
         }
         apollo.get("tiers") { _, context in try await tiers(context) }
-        apollo.put("tiers/:kind/:name") { request, context in try await setTier(request, context) }
-        apollo.delete("tiers/:kind/:name") { request, context in try await removeTier(request, context) }
+        apolloAdmin.put("tiers/:kind/:name") { request, context in try await setTier(request, context) }
+        apolloAdmin.delete("tiers/:kind/:name") { request, context in try await removeTier(request, context) }
     }
 
     // MARK: allocate

@@ -21,8 +21,10 @@ struct RhetorCompatController {
     /// Rhetor's default enforcement for a new limit when none is given (its RHETOR_BUDGET_POLICY default).
     var defaultPolicy: Policy = .warn
 
-    func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
-        let rhetor = group.group("compat/rhetor")
+    /// Routes that change limits, policies or windows go to `routes.administration`.
+    func addRoutes(to routes: APIRoutes) {
+        let rhetor = routes.api.group("compat/rhetor")
+        let rhetorAdmin = routes.administration.group("compat/rhetor")
         rhetor.get("budget") { _, context in
             let (budget, catalog) = try await rhetorBudget(context.logger)
             var body = try await statusBody(budget: budget, catalog: catalog, category: nil, periods: RhetorCompat.periods, logger: context.logger)
@@ -33,8 +35,8 @@ struct RhetorCompatController {
             let (budget, _) = try await rhetorBudget(context.logger)
             return try JSONResponse.make(.ok, try await settingsBody(budget: budget, logger: context.logger))
         }
-        rhetor.post("budget/limit") { request, context in try await setLimit(request, context) }
-        rhetor.post("budget/policy") { request, context in try await setPolicy(request, context) }
+        rhetorAdmin.post("budget/limit") { request, context in try await setLimit(request, context) }
+        rhetorAdmin.post("budget/policy") { request, context in try await setPolicy(request, context) }
         rhetor.get("budget/usage") { request, context in try await summary(request, context) }
         rhetor.get("budget/summary") { request, context in try await summary(request, context) }
         rhetor.get("budget/model-tiers") { _, _ in
@@ -68,7 +70,7 @@ struct RhetorCompatController {
             let body = try await statusBody(budget: budget, catalog: catalog, category: request.query("category"), periods: periods, logger: context.logger)
             return try JSONResponse.make(.ok, JSONValue.object(body))
         }
-        rhetor.post("reset") { request, context in try await reset(request, context) }
+        rhetorAdmin.post("reset") { request, context in try await reset(request, context) }
         rhetor.get("resets") { _, context in
             let (budget, _) = try await rhetorBudget(context.logger)
             let items = try await resets.list(budgetID: budget.id, logger: context.logger).map(Views.windowReset)

@@ -107,7 +107,7 @@ struct BudgetHTTPClient: Sendable {
     let baseURL: String
     let httpClient: HTTPClient
     var timeout: TimeAmount
-    /// Sent as `Authorization: Bearer` when the server requires a key (BUDGET_API_KEY).
+    /// Sent as `Authorization: Bearer` when the server requires a key (BUDGET_API_KEY, BUDGET_ADMIN_KEY).
     let apiKey: String?
 
     /// `.shared` suits long-lived callers; the commands pass `commandLineConfiguration`'s client instead.
@@ -120,9 +120,11 @@ struct BudgetHTTPClient: Sendable {
         self.apiKey = apiKey
     }
 
-    /// The first key of BUDGET_API_KEY (the server's setting may list several), or nil.
+    /// The first key of BUDGET_ADMIN_KEY if it lists one (an administrator's key serves for every
+    /// call), else the first of BUDGET_API_KEY (the server's settings may list several), or nil.
     static func environmentAPIKey(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        BudgetConfiguration.splitKeys(environment["BUDGET_API_KEY"]).first { !$0.isEmpty }
+        BudgetConfiguration.splitKeys(environment["BUDGET_ADMIN_KEY"]).first { !$0.isEmpty }
+            ?? BudgetConfiguration.splitKeys(environment["BUDGET_API_KEY"]).first { !$0.isEmpty }
     }
 
     /// Settings for one-shot commands: `HTTPClient.shared` retries a refused connection until the request's
