@@ -93,6 +93,33 @@ struct PriceNamingTests {
             #expect(unknown.code == "price_unknown", "an unknown model is still not free")
         }
     }
+
+    /// Bedrock's cross-region profiles cost more than the model in one region; each finds the
+    /// price stored for its region (`bedrock[us]`), and a region without a price is unknown, not
+    /// priced as the ordinary model.
+    @Test func aRegionalProfileFindsItsRegionsPriceAndNeverTheOrdinaryOne() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("bedrock", "claude-sonnet-4-5-20250929", input: "0.000004", output: "0.00002")
+            try await client.setPrice("bedrock%5Bus%5D", "claude-sonnet-4-5-20250929", input: "0.0000033", output: "0.0000165")
+            try await client.setPrice("bedrock%5Bglobal%5D", "claude-sonnet-4-5-20250929", input: "0.000003", output: "0.000015")
+            let listed = try await client.send(.get, "/api/v1/prices?provider=bedrock%5Bus%5D").items.compactMap { $0["provider"] as? String }
+            #expect(listed.contains("bedrock[us]"))
+            let budget = try await client.makeBudget()
+            _ = try await client.makeLimit(budget, #"{"period":"daily","amount":"10"}"#)
+            for (model, cost) in [("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.0198"),
+                                  ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.018"),
+                                  ("anthropic.claude-sonnet-4-5-20250929-v1:0", "0.024")] {
+                let reply = try await client.send(.post, "/api/v1/allocations",
+                    #"{"scope":{"provider":"bedrock","model":"\#(model)"},"estimate":{"input_tokens":1000,"max_output_tokens":1000}}"#)
+                #expect(reply.status == .created, "\(model): \(reply.text)")
+                #expect(reply.string("reserved_cost_usd") == cost, "\(model)")
+            }
+            let elsewhere = try await client.send(.post, "/api/v1/allocations",
+                #"{"scope":{"provider":"bedrock","model":"eu.anthropic.claude-sonnet-4-5-20250929-v1:0"},"estimate":{"input_tokens":1000}}"#)
+            #expect(elsewhere.code == "price_unknown", "a region without a price is not priced as another")
+        }
+    }
 }
 
 @Suite("Repricing prices unpriced usage once and counts it in its dollar limits")

@@ -13,13 +13,17 @@ struct GenAIPricesAdapterTests {
         #expect(early.input == perMillion("10") && early.output == perMillion("40"))
     }
 
-    @Test("time-of-day prices: DeepSeek peak (00:30–16:30 UTC) and off-peak")
+    @Test("time-of-day prices: DeepSeek's peak rate (00:30–16:30 UTC) is observed whatever the hour of the sync")
     func timeOfDay() throws {
-        let peak = try Fixture.genai().require(key("deepseek", "deepseek-chat"))            // 12:00 UTC
-        #expect(peak.input == perMillion("0.27") && peak.output == perMillion("1.1"))
-        let offPeak = try Fixture.genai(at: Date(timeIntervalSince1970: 1_795_291_200))      // 20:00 UTC
+        // A stored price has no hour: the higher of the peak and off-peak rates, so that a sync in
+        // the off-peak hours neither prices the day's calls at the discount nor moves the price.
+        let atNoon = try Fixture.genai().require(key("deepseek", "deepseek-chat"))            // 12:00 UTC
+        #expect(atNoon.input == perMillion("0.27") && atNoon.output == perMillion("1.1"))
+        let inTheEvening = try Fixture.genai(at: Date(timeIntervalSince1970: 1_795_291_200))  // 20:00 UTC
             .require(key("deepseek", "deepseek-chat"))
-        #expect(offPeak.input == perMillion("0.135") && offPeak.output == perMillion("0.55"))
+        #expect(inTheEvening.prices == atNoon.prices)
+        let reasoner = try Fixture.genai(at: Date(timeIntervalSince1970: 1_795_291_200)).require(key("deepseek", "deepseek-reasoner"))
+        #expect(reasoner.input == perMillion("0.55") && reasoner.output == perMillion("2.19") && reasoner.cacheRead == perMillion("0.14"))
     }
 
     @Test("tiered values give the base price and a context tier")

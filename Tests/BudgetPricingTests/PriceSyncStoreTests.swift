@@ -34,6 +34,9 @@ struct PriceSyncStoreTests {
                 let provenance = try await scalar(client, "SELECT provenance::text FROM prices WHERE provider_key = 'openai' AND model_key = 'gpt-4o'")
                 #expect(provenance?.contains("litellm") == true)
                 #expect(try await scalar(client, "SELECT count(*)::text FROM price_observations") != "0")
+                // Regional variants are prices of their own, under the provider with its region.
+                #expect(try await scalar(client, "SELECT input_per_token::text FROM prices WHERE provider_key = 'bedrock[us]' AND model_key = 'claude-sonnet-4-5-20250929' AND effective_to IS NULL") == "0.0000033")
+                #expect(try await scalar(client, "SELECT input_per_token::text FROM prices WHERE provider_key = 'bedrock[global]' AND model_key = 'claude-sonnet-4-5-20250929' AND effective_to IS NULL") == "0.000003")
                 let versionsAfterFirst = try await scalar(client, "SELECT count(*)::text FROM prices")
 
                 let second = try #require(try await job.run(dryRun: false, now: Fixture.instant))
@@ -124,9 +127,10 @@ struct PriceSyncStoreTests {
                     guard let before = old[change.key], let now = new[change.key] else { continue }
                     #expect(before != now, "\(change.key) got a new version although its prices did not change")
                 }
-                // Models priced identically in both releases got no new version.
-                let identical = old.keys.filter { $0.region == nil && new[$0] == old[$0] && new[$0]?.input != nil }
+                // Models priced identically in both releases got no new version, regional variants included.
+                let identical = old.keys.filter { new[$0] == old[$0] && new[$0]?.input != nil }
                 #expect(!identical.isEmpty)
+                #expect(identical.contains { $0.region != nil })
                 #expect(identical.allSatisfy { !stored.contains($0) })
             }
         }

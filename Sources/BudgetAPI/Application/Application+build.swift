@@ -94,12 +94,13 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
 }
 
 extension PriceNaming {
-    /// Callers' names through the price sources' normaliser (regional variants are not priced).
+    /// Callers' names through the price sources' normaliser; a regional variant (Bedrock's `us.`
+    /// profiles, Azure's data zones) finds its own price (`bedrock[us]`), never the ordinary one.
     public static var canonicalNames: PriceNaming {
         let normaliser = ModelNormaliser()
         return PriceNaming { provider, model in
-            guard let canonical = try? normaliser.canonical(provider: provider, model: model), canonical.key.region == nil else { return nil }
-            return PriceKey(provider: canonical.key.provider, model: canonical.key.model)
+            guard let canonical = try? normaliser.canonical(provider: provider, model: model) else { return nil }
+            return PriceKey(provider: canonical.key.storedProvider, model: canonical.key.model)
         }
     }
 }

@@ -9,9 +9,13 @@ extension PriceSource {
     /// - Tiered values `{"base": 3, "tiers": [{"start": 200000, "price": 6}]}` give the base price
     ///   and a `ContextTierPrice` per `start` (the tier rate applies to all tokens once input
     ///   exceeds it, per the schema's "cliff" model).
-    /// - Conditional prices (a list) are tried last to first; the first whose constraint holds at
-    ///   `evaluatedAt` wins (`start_date` on the UTC day, or a `start_time`–`end_time` UTC window,
-    ///   e.g. DeepSeek's off-peak rule); if none holds the first is used, as the schema says.
+    /// - Conditional prices (a list) are tried last to first; the first whose `start_date` has come
+    ///   at `evaluatedAt` (on the UTC day), or that has no constraint, wins; if none holds the first
+    ///   is used, as the schema says. Prices for a time of day (a `start_time`–`end_time` UTC window,
+    ///   e.g. DeepSeek's peak and off-peak rates) are alternatives to that winner: a stored price has
+    ///   no hour, so the highest of them (by input, then output) is observed, whatever the hour of
+    ///   the sync. Taking the rate of the sync's hour would price a whole day's calls at an
+    ///   off-peak discount after a sync in the evening, and move the price twice a day.
     /// - A model is observed under its `id` and under every exact `equals` name of its `match`
     ///   clause (genai's `mistral-large` lists `mistral-large-latest`, `-2407`, `-2411`), since the
     ///   source states those names have that price. `starts_with`/`regex` patterns are not expanded.
@@ -66,7 +70,7 @@ extension PriceSource {
         func observations(provider: String, model: ExactJSON) throws(EntrySkip) -> [PriceObservation] {
             guard let id = model["id"]?.stringValue, !id.isEmpty else { throw EntrySkip(.malformedEntry("model without id")) }
             guard let pricesValue = model["prices"] else { throw EntrySkip(.malformedEntry("model without prices")) }
-            let prices = try priceSet(try activePrices(pricesValue))
+            let prices = try activePrices(pricesValue)
             guard prices.input != nil || prices.output != nil else { throw EntrySkip(.noTokenPrices) }
 
             var names = [id]
@@ -87,40 +91,63 @@ extension PriceSource {
             return result
         }
 
-        /// The price object in force at `evaluatedAt`.
-        func activePrices(_ value: ExactJSON) throws(EntrySkip) -> ExactJSONObject {
-            if let object = value.objectValue { return object }
+        /// The prices in force on `evaluatedAt`'s day: the winner of the dated entries, or the highest
+        /// of it and the time-of-day entries after it (see the type's notes).
+        func activePrices(_ value: ExactJSON) throws(EntrySkip) -> PriceSet {
+            if let object = value.objectValue { return try priceSet(object) }
             guard let list = value.arrayValue, !list.isEmpty else {
                 throw EntrySkip(.malformedEntry("prices is neither an object nor a non-empty list"))
             }
-            for conditional in list.reversed() where try holds(conditional["constraint"]) {
-                guard let prices = conditional["prices"]?.objectValue else {
+            func prices(_ entry: ExactJSON) throws(EntrySkip) -> PriceSet {
+                guard let object = entry["prices"]?.objectValue else {
                     throw EntrySkip(.malformedEntry("conditional price without prices"))
                 }
-                return prices
+                return try priceSet(object)
             }
-            guard let first = list[0]["prices"]?.objectValue else {
-                throw EntrySkip(.malformedEntry("conditional price without prices"))
+            var winner = 0
+            var hourly: [Int] = []
+            search: for index in list.indices.reversed() {
+                switch try constraint(list[index]["constraint"]) {
+                case .timeOfDay: hourly.append(index)
+                case .holds:
+                    winner = index
+                    break search
+                case .notYet: continue
+                }
             }
-            return first
+            var highest = try prices(list[winner])
+            for index in hourly where index > winner {
+                let alternative = try prices(list[index])
+                if Self.isHigher(alternative, than: highest) { highest = alternative }
+            }
+            return highest
         }
 
-        func holds(_ constraint: ExactJSON?) throws(EntrySkip) -> Bool {
-            guard let constraint, !constraint.isNull else { return true }
+        enum ConstraintState { case holds, notYet, timeOfDay }
+
+        func constraint(_ constraint: ExactJSON?) throws(EntrySkip) -> ConstraintState {
+            guard let constraint, !constraint.isNull else { return .holds }
             if let start = constraint["start_date"] {
                 guard let text = start.stringValue, UTCDay.isISODate(text) else {
                     throw EntrySkip(.malformedEntry("start_date is not a yyyy-mm-dd date"))
                 }
-                return UTCDay.dateString(evaluatedAt) >= text
+                return UTCDay.dateString(evaluatedAt) >= text ? .holds : .notYet
             }
             if let startText = constraint["start_time"]?.stringValue, let endText = constraint["end_time"]?.stringValue {
-                guard let start = UTCDay.timeOfDay(startText), let end = UTCDay.timeOfDay(endText) else {
+                guard UTCDay.timeOfDay(startText) != nil, UTCDay.timeOfDay(endText) != nil else {
                     throw EntrySkip(.malformedEntry("start_time/end_time are not UTC times"))
                 }
-                let now = UTCDay.secondsOfDay(evaluatedAt)
-                return start <= end ? (start <= now && now < end) : (now >= start || now < end)
+                return .timeOfDay
             }
             throw EntrySkip(.malformedEntry("unknown price constraint \(constraint.jsonText)"))
+        }
+
+        /// Whether `prices` is higher than `other`: by input price, then by output price.
+        static func isHigher(_ prices: PriceSet, than other: PriceSet) -> Bool {
+            let zero = Decimal(0)
+            let (input, otherInput) = (prices[.input] ?? zero, other[.input] ?? zero)
+            if input != otherInput { return input > otherInput }
+            return (prices[.output] ?? zero) > (other[.output] ?? zero)
         }
 
         func priceSet(_ object: ExactJSONObject) throws(EntrySkip) -> PriceSet {

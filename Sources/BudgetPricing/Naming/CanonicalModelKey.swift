@@ -25,6 +25,25 @@ public struct CanonicalModelKey: Sendable, Hashable, Comparable, Codable, Custom
         return "\(provider)/\(model)"
     }
 
+    /// The provider a price is stored under: the provider itself, or for a regional variant the
+    /// provider with the region in brackets, as `description` writes it (`bedrock[us]`), so that
+    /// the variant's price is a price row of its own and never the provider's ordinary one.
+    public var storedProvider: String {
+        region.map { "\(provider)[\($0)]" } ?? provider
+    }
+
+    /// The key of a price stored under `storedProvider` and `model`.
+    public init(storedProvider: String, model: String) {
+        if storedProvider.hasSuffix("]"), let open = storedProvider.firstIndex(of: "["), open > storedProvider.startIndex {
+            let region = storedProvider[storedProvider.index(after: open)..<storedProvider.index(before: storedProvider.endIndex)]
+            if !region.isEmpty {
+                self.init(provider: String(storedProvider[..<open]), model: model, region: String(region))
+                return
+            }
+        }
+        self.init(provider: storedProvider, model: model)
+    }
+
     public static func < (lhs: CanonicalModelKey, rhs: CanonicalModelKey) -> Bool {
         (lhs.provider, lhs.model, lhs.region ?? "") < (rhs.provider, rhs.model, rhs.region ?? "")
     }

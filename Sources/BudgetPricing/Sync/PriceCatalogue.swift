@@ -48,7 +48,7 @@ public struct PriceCatalogue: Codable, Sendable {
                 Source(name: source.name, url: source.url, status: report.outcomes.first { $0.source == source.name }?.status.rawValue ?? "disabled")
             },
             prices: plan.changes.map { change in
-                Entry(provider: change.key.provider, model: change.key.model, status: change.status.rawValue,
+                Entry(provider: change.key.storedProvider, model: change.key.model, status: change.status.rawValue,
                              prices: PriceSyncJob.pricesJSON(change.new).filter { PriceUpdatePlan.storedFields.map(\.rawValue).contains($0.key) },
                              provenance: PriceSyncJob.provenanceRows(change),
                              contextTiers: change.new.contextTiers.isEmpty ? nil : PriceSyncJob.tiersJSON(change.new.contextTiers))

@@ -57,7 +57,7 @@ public struct PriceSyncJob: Sendable {
             set.contextTiers = price.contextTiers.map {
                 ContextTierPrice(thresholdTokens: $0.thresholdTokens, input: $0.input, output: $0.output, cacheRead: $0.cacheRead, cacheWrite: $0.cacheWrite)
             }
-            current[CanonicalModelKey(provider: record.key.provider, model: record.key.model)] = CurrentPrice(prices: set, status: record.status)
+            current[CanonicalModelKey(storedProvider: record.key.provider, model: record.key.model)] = CurrentPrice(prices: set, status: record.status)
         }
         let states = try await repository.sourceStates(logger: logger)
         let (validators, cached) = try await previousDocuments(states: states, normaliser: normaliser)
@@ -209,7 +209,7 @@ public struct PriceSyncJob: Sendable {
 
     static func version(_ change: PlannedPriceChange) -> PriceSyncRepository.NewVersion {
         PriceSyncRepository.NewVersion(
-            provider: change.key.provider, model: change.key.model, input: change.new[.input]!, output: change.new[.output]!,
+            provider: change.key.storedProvider, model: change.key.model, input: change.new[.input]!, output: change.new[.output]!,
             cacheRead: change.new[.cacheRead], cacheWrite: change.new[.cacheWrite], reasoning: change.new[.reasoning],
             batchInput: change.new[.batchInput], batchOutput: change.new[.batchOutput],
             status: change.status.rawValue, provenance: jsonText(provenanceRows(change)), contextTiers: jsonText(tiersJSON(change.new.contextTiers)))

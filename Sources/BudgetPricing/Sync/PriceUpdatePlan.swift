@@ -33,11 +33,11 @@ public struct PriceUpdatePlan: Sendable {
     /// The fields a price version stores.
     static let storedFields: [PriceField] = [.input, .output, .cacheRead, .cacheWrite, .reasoning, .batchInput, .batchOutput]
 
-    /// Regional variants (Bedrock `us.` and the like) are verified and kept as observations but
-    /// not written as prices: the engine prices by provider and model.
+    /// Regional variants (Bedrock `us.`, Azure data zones) are planned like any model; they are
+    /// stored under their own provider key (`CanonicalModelKey.storedProvider`, `bedrock[us]`).
     public static func make(results: [CanonicalModelKey: VerificationResult], current: [CanonicalModelKey: CurrentPrice]) -> PriceUpdatePlan {
         var plan = PriceUpdatePlan()
-        for key in results.keys.sorted() where key.region == nil {
+        for key in results.keys.sorted() {
             let result = results[key]!
             if result.status == .conflict { plan.conflicts.append(result) }
             let existing = current[key]
