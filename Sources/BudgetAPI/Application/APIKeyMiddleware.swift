@@ -104,14 +104,4 @@ struct APIRoutes {
         self.api = api
         self.administration = administration
     }
-
-    private init(api: RouterGroup<BudgetRequestContext>, administration: RouterGroup<BudgetRequestContext>) {
-        self.api = api
-        self.administration = administration
-    }
-
-    /// Both groups under `path`.
-    func group(_ path: RouterPath) -> APIRoutes {
-        APIRoutes(api: api.group(path), administration: administration.group(path))
-    }
 }
