@@ -109,13 +109,14 @@ struct ReportsTests {
             ])
             #expect(utc.items.first?["bucket"] as? String == "2026-03-10T00:00:00.000Z")
             #expect(utc.items.first?["output_tokens"] as? Int == 10)
-            // The same from the hourly rollups (a bound off midnight) and from the raw ledger (a bound off the hour).
+            // The same from the hourly rollups (a bound off midnight), and from the rollups with the
+            // ledger for the hour a bound cuts (a bound off the hour).
             let hourly = try await client.send(.get, base.replacingOccurrences(of: "from=2026-03-09T00:00:00Z", with: "from=2026-03-09T01:00:00Z"))
             #expect(hourly.string("source") == "rollups")
             #expect(hourly.items.map(Self.row) == utc.items.map(Self.row))
-            let raw = try await client.send(.get, base.replacingOccurrences(of: "from=2026-03-09T00:00:00Z", with: "from=2026-03-09T00:00:01Z"))
-            #expect(raw.string("source") == "ledger")
-            #expect(raw.items.map(Self.row) == utc.items.map(Self.row))
+            let cut = try await client.send(.get, base.replacingOccurrences(of: "from=2026-03-09T00:00:00Z", with: "from=2026-03-09T00:00:01Z"))
+            #expect(cut.string("source") == "rollups_and_ledger")
+            #expect(cut.items.map(Self.row) == utc.items.map(Self.row))
 
             // Berlin (+01:00 in March): the 23:10Z call belongs to the 11th.
             let berlin = try await client.send(.get, base + "&timezone=Europe/Berlin")
@@ -126,19 +127,34 @@ struct ReportsTests {
             ])
             #expect(berlin.items.first?["bucket"] as? String == "2026-03-09T23:00:00.000Z")
 
-            // Kolkata (+05:30) is not whole hours: the raw ledger answers, and 18:15Z is 23:45 on the 10th.
-            let kolkata = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-09T18:30:00Z&to=2026-03-12T18:30:00Z&bucket=day&group_by=component,model&timezone=Asia/Kolkata")
-            #expect(kolkata.string("source") == "ledger", "\(kolkata.text)")
-            #expect(kolkata.items.map(Self.row) == [
+            // Kolkata (+05:30) is not whole hours: its days start at 18:30Z, so the hour 18:00Z of
+            // each day comes from the ledger (18:15Z is 23:45 on the 10th) and the others from the
+            // rollups (23:10Z is 04:40 on the 11th); before and after folding the deltas.
+            let kolkataDays = "/api/v1/reports/spend?from=2026-03-09T18:30:00Z&to=2026-03-12T18:30:00Z&bucket=day&group_by=component,model&timezone=Asia/Kolkata"
+            let expected = [
                 "2026-03-10T00:00 a m 300 0.75 2 0",
                 "2026-03-11T00:00 b m 10 1.000001 1 0",
                 "2026-03-11T00:00 b unknown-model 50 0 1 1",
+            ]
+            let kolkata = try await client.send(.get, kolkataDays)
+            #expect(kolkata.string("source") == "rollups_and_ledger", "\(kolkata.text)")
+            #expect(kolkata.items.map(Self.row) == expected)
+            _ = try await harness.scalar("SELECT usage_rollup_fold()::text")
+            #expect(try await client.send(.get, kolkataDays).items.map(Self.row) == expected, "from usage_hourly after the fold")
+            // By the hour, Kolkata cuts every UTC hour: the ledger alone answers.
+            let kolkataHours = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-10T00:00:00Z&to=2026-03-12T00:00:00Z&bucket=hour&timezone=Asia/Kolkata")
+            #expect(kolkataHours.string("source") == "ledger")
+            #expect(kolkataHours.items.map(Self.row) == [
+                "2026-03-10T15:00 100 0.5 1 0", "2026-03-10T23:00 200 0.25 1 0", "2026-03-11T04:00 50 0 1 1", "2026-03-11T14:00 10 1.000001 1 0",
             ])
 
-            // A range that is not whole hours also reads the ledger, and cuts exactly.
+            // A range that is not whole hours reads the ledger for the hours its ends cut, and cuts exactly.
             let partial = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-10T18:15:00Z&to=2026-03-10T23:10:00Z&bucket=hour")
-            #expect(partial.string("source") == "ledger")
+            #expect(partial.string("source") == "rollups_and_ledger")
             #expect(partial.items.map(Self.row) == ["2026-03-10T18:00 200 0.25 1 0"])
+            let spanning = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-10T09:59:59Z&to=2026-03-11T09:00:01Z&bucket=day")
+            #expect(spanning.string("source") == "rollups_and_ledger")
+            #expect(spanning.items.map(Self.row) == ["2026-03-10T00:00 350 0.75 3 1", "2026-03-11T00:00 10 1.000001 1 0"])
 
             // Week (Monday) and month buckets, no grouping.
             let week = try await client.send(.get, "/api/v1/reports/spend?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&bucket=week")

@@ -144,4 +144,28 @@ struct RollupTests {
             #expect(report.rows.map(\.count).reduce(0, +) == 3)
         }
     }
+
+    /// A report whose query runs past the statement timeout is stopped in PostgreSQL and says so,
+    /// instead of running on after its caller has been answered.
+    @Test func aReportPastItsStatementTimeoutIsStoppedWithATypedError() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            let end = InstantFormat.parse("2026-03-01T00:00:00Z")!
+            try await SyntheticUsage(client: client).seed(rows: 20_000, days: 7, end: end, logger: logger)
+            // By the hour in Kolkata: every hour is cut, the raw ledger answers.
+            let request = SpendReportRequest(from: end.addingTimeInterval(-7 * 86_400), to: end, bucket: .hour, groupBy: [.model],
+                                             timeZone: "Asia/Kolkata", budgetID: nil)
+            let answered = try await ReportRepository(client: client, statementTimeout: .seconds(30)).spend(request, logger: logger)
+            #expect(answered.source == .ledger)
+            let inRange = try await scalar(client, "SELECT count(*)::text FROM usage_records WHERE occurred_at >= \(request.from) AND occurred_at < \(end)")
+            #expect(String(answered.rows.map(\.count).reduce(0, +)) == inRange)
+            do {
+                _ = try await ReportRepository(client: client, statementTimeout: .milliseconds(1)).spend(request, logger: logger)
+                Issue.record("a 1-ms statement timeout did not stop a 20,000-row report")
+            } catch let error as ReportError {
+                #expect(error.code == .tooSlow, "\(error)")
+            }
+            #expect(try await scalar(client, "SELECT count(*)::text FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT x.local%'") == "0")
+        }
+    }
 }

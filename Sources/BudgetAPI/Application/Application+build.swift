@@ -89,7 +89,7 @@ func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceS
     ApolloCompatController(engine: engine, repository: ApolloCompatRepository(client: client), idempotency: idempotency).addRoutes(to: routes)
     AlertsController(repository: AlertRepository(client: client), hub: alertHub).addRoutes(to: api)
     WebhooksController(repository: WebhookRepository(client: client), idempotency: idempotency, secrets: webhookSecrets).addRoutes(to: routes)
-    ReportsController(repository: ReportRepository(client: client)).addRoutes(to: api)
+    ReportsController(repository: ReportRepository(client: client, statementTimeout: deadlines.timeout)).addRoutes(to: api)
     return router
 }
 

@@ -29,6 +29,7 @@ struct ReportsController {
                 switch error.code {
                 case .unknownBudget: throw APIError.notFound(error.message)
                 case .unknownZone: throw APIError.badRequest(error.message, field: "timezone")
+                case .tooSlow: throw APIError(.serviceUnavailable, code: "report_timeout", message: error.message)
                 default: throw APIError.unprocessable(error.message, code: "raw_data_dropped", field: "from")
                 }
             }

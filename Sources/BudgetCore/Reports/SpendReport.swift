@@ -69,6 +69,16 @@ public struct SpendReportRequest: Sendable, Equatable {
         return SpendReportRules.hasWholeHourOffsets(zone, from: from, to: to)
     }
 
+    /// True when the hourly rollups can answer every UTC hour that lies whole inside the range and
+    /// inside one bucket, and the raw ledger only the hours cut by the range's ends or by a bucket
+    /// boundary: a zone whose offset is a whole number of hours throughout (only the range's ends
+    /// cut hours), or buckets of a day or more (a zone such as Asia/Kolkata, +05:30, cuts one hour
+    /// a day). Hourly buckets in such a zone cut every hour, and read the ledger alone.
+    public var rollupsAnswerWholeHours: Bool {
+        guard let zone = TimeZone(identifier: timeZone) else { return false }
+        return bucket != .hour || SpendReportRules.hasWholeHourOffsets(zone, from: from, to: to)
+    }
+
     /// True when the daily rollups (UTC days) answer exactly: buckets of a day or more, bounds at
     /// UTC midnight, and a zone at UTC+0 throughout the range (a local day is then a UTC day).
     public var dailyRollupsSuffice: Bool {

@@ -1,6 +1,6 @@
 // Spend reports and the ledger's upkeep for them: the rollups (sql/migrations/0011_rollups.sql)
-// answer most reports; the raw ledger answers the rest (ranges or zones that do not fall on
-// whole UTC hours, budgets whose limits filter by tag).
+// answer most reports; the raw ledger answers the hours that ranges or zones not on whole UTC
+// hours cut, and whole reports for budgets whose limits filter by tag.
 //
 // The SQL text is assembled only from fixed fragments chosen by enum cases (bucket unit, group
 // columns, source); every value from the request is a bound parameter.
@@ -18,6 +18,8 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let rawDataDropped = Code(name: "raw_data_dropped")
         /// PostgreSQL does not know the zone (its time zone data differs from Foundation's).
         public static let unknownZone = Code(name: "unknown_zone")
+        /// The report's query ran past the repository's statement timeout and was stopped.
+        public static let tooSlow = Code(name: "too_slow")
     }
 
     public var code: Code
@@ -32,10 +34,12 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 public struct SpendReport: Sendable {
-    /// What answered: the daily rollups (UTC days), the hourly rollups, or the raw ledger.
+    /// What answered: the daily rollups (UTC days), the hourly rollups, the hourly rollups with the
+    /// raw ledger for the hours a bucket boundary or the range's ends cut, or the raw ledger.
     public enum Source: String, Sendable {
         case dailyRollups = "daily_rollups"
         case rollups
+        case rollupsAndLedger = "rollups_and_ledger"
         case ledger
     }
     public var request: SpendReportRequest
@@ -55,9 +59,14 @@ public struct LedgerPartition: Sendable, Equatable {
 
 public struct ReportRepository: Sendable {
     let client: PostgresClient
+    /// How long a report's query may run before PostgreSQL stops it (nil: no limit). The server
+    /// passes its request deadline: a report still running after its caller got a 503 would only
+    /// keep a backend busy.
+    let statementTimeout: Duration?
 
-    public init(client: PostgresClient) {
+    public init(client: PostgresClient, statementTimeout: Duration? = nil) {
         self.client = client
+        self.statementTimeout = statementTimeout
     }
 
     /// The budget's zone and whether any of its current limits filters by tag; nil if there is no such budget.
@@ -72,13 +81,15 @@ public struct ReportRepository: Sendable {
 
     public func spend(_ request: SpendReportRequest, logger: Logger) async throws -> SpendReport {
         var useRollups = request.rollupsSuffice
-        var filtersByTag = false
+        var rollupsForWholeHours = request.rollupsAnswerWholeHours
         if let budgetID = request.budgetID {
             guard let scope = try await budgetScope(budgetID, logger: logger) else {
                 throw ReportError(.unknownBudget, "no budget with id \(budgetID)")
             }
-            filtersByTag = scope.filtersByTag
-            if filtersByTag { useRollups = false }   // tags are not in the rollups
+            if scope.filtersByTag {   // tags are not in the rollups
+                useRollups = false
+                rollupsForWholeHours = false
+            }
         }
         if !useRollups, let keptFrom = try await rawLedgerStart(logger: logger), request.from < keptFrom {
             throw ReportError(.rawDataDropped, """
@@ -87,12 +98,18 @@ public struct ReportRepository: Sendable {
                 with whole-hour bounds in a whole-hour zone, to use the rollups
                 """)
         }
-        let source: SpendReport.Source = !useRollups ? .ledger : request.dailyRollupsSuffice ? .dailyRollups : .rollups
+        let source: SpendReport.Source = useRollups ? (request.dailyRollupsSuffice ? .dailyRollups : .rollups)
+            : rollupsForWholeHours ? .rollupsAndLedger : .ledger
         let rows: [SpendRow]
         do {
             rows = try await query(request, source: source, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22023" {
             throw ReportError(.unknownZone, "the database does not know the time zone '\(request.timeZone)'")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" && statementTimeout != nil {
+            throw ReportError(.tooSlow, """
+                the report did not finish within \(statementTimeout!.components.seconds) s (source \(source.rawValue)); \
+                ask for a shorter range or a larger bucket
+                """)
         }
         return SpendReport(request: request, source: source, rows: rows)
     }
@@ -110,7 +127,25 @@ public struct ReportRepository: Sendable {
     private func query(_ request: SpendReportRequest, source: SpendReport.Source, logger: Logger) async throws -> [SpendRow] {
         // Fixed fragments only (see the file header).
         let unit = request.bucket.rawValue
-        func part(table: String, time: String, ledger: Bool) -> String {
+        // For rollups_and_ledger: an hour starting at `hour` is whole when it lies inside the range
+        // and inside one bucket. The rollups answer the whole hours and the ledger the others, by
+        // the same test, so that each hour is counted once.
+        func whole(_ hour: String) -> String {
+            """
+            \(hour) >= $1 AND \(hour) + interval '1 hour' <= $2
+            AND date_trunc('\(unit)', \(hour) AT TIME ZONE $3::text) = date_trunc('\(unit)', (\(hour) + interval '1 hour' - interval '1 microsecond') AT TIME ZONE $3::text)
+            """
+        }
+        // The cut hours (few: the range's ends and one a bucket boundary), each read from the
+        // ledger by its time index. OFFSET 0 keeps the lateral read per hour: joined freely, the
+        // planner sorted the whole range's rows for grouping first and tried each against every hour.
+        let cutHours = """
+            (SELECT g AS hour FROM generate_series(date_trunc('hour', $1::timestamptz, 'UTC'), $2::timestamptz - interval '1 microsecond', interval '1 hour') g
+             WHERE NOT (\(whole("g")))) w
+            CROSS JOIN LATERAL (SELECT * FROM usage_records r
+                                WHERE r.occurred_at >= greatest(w.hour, $1) AND r.occurred_at < least(w.hour + interval '1 hour', $2) OFFSET 0) h
+            """
+        func part(table: String, time: String, ledger: Bool, only: String = "") -> String {
             let groups = ReportGroupKey.allCases.map { key in
                 request.groupBy.contains(key) ? "h.\(ledger ? key.ledgerColumn : key.rollupColumn)" : "NULL::text"
             }
@@ -131,18 +166,21 @@ public struct ReportRepository: Sendable {
                 SELECT date_trunc('\(unit)', h.\(time) AT TIME ZONE $3::text) AS local, \(groups.joined(separator: ", ")),
                        sum(h.input_tokens) AS i, sum(h.output_tokens) AS o, sum(h.cache_read_tokens) AS cr,
                        sum(h.cache_write_tokens) AS cw, sum(h.reasoning_tokens) AS r, sum(h.cost_usd) AS c, \(counts)
-                FROM \(table) h
-                WHERE h.\(time) >= $1 AND h.\(time) < $2 \(budgetFilter)
+                FROM \(table)
+                WHERE h.\(time) >= $1 AND h.\(time) < $2 \(only) \(budgetFilter)
                 GROUP BY 1, 2, 3, 4, 5, 6
                 """
         }
         let parts: [String]
         switch source {
-        case .ledger: parts = [part(table: "usage_records", time: "occurred_at", ledger: true)]
-        case .rollups: parts = [part(table: "usage_hourly", time: "hour", ledger: false),
-                                part(table: "usage_rollup_deltas", time: "hour", ledger: false)]
-        case .dailyRollups: parts = [part(table: "usage_daily", time: "day", ledger: false),
-                                     part(table: "usage_rollup_deltas", time: "hour", ledger: false)]
+        case .ledger: parts = [part(table: "usage_records h", time: "occurred_at", ledger: true)]
+        case .rollups: parts = [part(table: "usage_hourly h", time: "hour", ledger: false),
+                                part(table: "usage_rollup_deltas h", time: "hour", ledger: false)]
+        case .dailyRollups: parts = [part(table: "usage_daily h", time: "day", ledger: false),
+                                     part(table: "usage_rollup_deltas h", time: "hour", ledger: false)]
+        case .rollupsAndLedger: parts = [part(table: "usage_hourly h", time: "hour", ledger: false, only: "AND " + whole("h.hour")),
+                                         part(table: "usage_rollup_deltas h", time: "hour", ledger: false, only: "AND " + whole("h.hour")),
+                                         part(table: cutHours, time: "occurred_at", ledger: true)]
         }
         let sql = """
             SELECT x.local AT TIME ZONE $3::text, to_char(x.local, 'YYYY-MM-DD"T"HH24:MI'), x.component, x.provider, x.model, x.task_type, x.tier,
@@ -161,7 +199,34 @@ public struct ReportRepository: Sendable {
         binds.append(request.to)
         binds.append(request.timeZone)
         if let budgetID = request.budgetID { binds.append(budgetID) } else { binds.appendNull() }
-        let rows = try await client.collect(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+        // Settings for this query alone (fixed text; the timeout is the server's configuration).
+        var settings: [String] = []
+        if let statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            settings.append("SET LOCAL statement_timeout = \(max(1, milliseconds))")
+        }
+        if source == .rollupsAndLedger {
+            // The planner takes the cut hours for a thousand rows each reading an hour of the
+            // ledger, and would JIT-compile the query for about a second; it reads a few thousand.
+            settings.append("SET LOCAL jit = off")
+        }
+        let rows: CollectedRows
+        if settings.isEmpty {
+            rows = try await client.collect(query, logger: logger)
+        } else {
+            do {
+                rows = try await client.withTransaction(logger: logger) { connection in
+                    for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+                    var collected: [PostgresRow] = []
+                    for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
+                    return CollectedRows(rows: collected)
+                }
+            } catch let error as PostgresTransactionError {
+                // The query's own failure (a zone PostgreSQL does not know, the timeout), as without a transaction.
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
+        }
         let order = ReportGroupKey.allCases
         var result: [SpendRow] = []
         for try await row in rows.decode((Date, String, String?, String?, String?, String?, String?,
