@@ -249,6 +249,33 @@ struct ApolloCompatTests {
         }
     }
 
+    /// Setters of one entry run one at a time: of many concurrent first setters exactly one finds
+    /// no entry, and each of the others finds the tier one of them set.
+    @Test func concurrentSettersOfANewTierEntryEachSeeThePreviousOne() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let tiers = ["local_lightweight", "local_midweight", "remote_heavyweight"]
+            let answers = try await PatientHTTP.withClient(connections: 12) { http in
+                try await withThrowingTaskGroup(of: (previous: String?, tier: String).self) { group in
+                    for index in 0..<12 {
+                        group.addTask {
+                            let tier = tiers[index % 3]
+                            let reply = try await PatientHTTP.send(http, to: client, .put, "\(Self.base)/tiers/component/hermes", #"{"tier":"\#(tier)"}"#)
+                            return (reply.json["previousTier"] as? String, tier)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(answers.count == 12)
+            #expect(answers.filter { $0.previous == nil }.count == 1, "\(answers)")
+            let final = try #require((try await client.send(.get, "\(Self.base)/tiers").json["componentTiers"] as? [String: any Sendable])?["hermes"] as? String)
+            var setButReplaced = answers.map(\.tier)
+            setButReplaced.remove(at: try #require(setButReplaced.firstIndex(of: final)))
+            #expect(answers.compactMap(\.previous).sorted() == setButReplaced.sorted(), "each tier set was found by the next setter")
+        }
+    }
+
     /// Apollo's set_model_tier, set_component_tier and set_provider_tier: an entry set at run time
     /// wins over Apollo's default, holds for allocations, and goes when it is removed.
     @Test func tierTablesSetAtRunTimeOverrideApollosDefaults() async throws {

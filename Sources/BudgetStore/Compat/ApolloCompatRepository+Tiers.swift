@@ -32,6 +32,11 @@ extension ApolloCompatRepository {
     public func setTier(kind: ApolloTierOverride.Kind, name: String, tier: ApolloTier,
                         logger: Logger) async throws -> (entry: ApolloTierOverride, previous: ApolloTier?) {
         try await client.withTransaction(logger: logger) { connection in
+            // One setter of an entry at a time, also when it does not exist yet (FOR UPDATE locks
+            // only a row that exists): two first setters would both answer that it had none.
+            try await connection.query("""
+                SELECT pg_advisory_xact_lock(7312, hashtext(\(kind.rawValue) || '/' || \(name)))
+                """, logger: logger)
             let before = try await connection.query("""
                 SELECT tier FROM apollo_tiers WHERE kind = \(kind.rawValue) AND name = \(name) FOR UPDATE
                 """, logger: logger)
