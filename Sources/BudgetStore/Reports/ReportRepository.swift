@@ -105,9 +105,10 @@ public struct ReportRepository: Sendable {
             rows = try await query(request, source: source, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22023" {
             throw ReportError(.unknownZone, "the database does not know the time zone '\(request.timeZone)'")
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" && statementTimeout != nil {
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" {
+            guard let statementTimeout else { throw error }
             throw ReportError(.tooSlow, """
-                the report did not finish within \(statementTimeout!.components.seconds) s (source \(source.rawValue)); \
+                the report did not finish within \(statementTimeout.components.seconds) s (source \(source.rawValue)); \
                 ask for a shorter range or a larger bucket
                 """)
         }
