@@ -48,8 +48,7 @@ extension PricesCommand {
 
         func run() async throws {
             try await client.run { http in
-                let path = "/api/v1/prices/\(provider.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? provider)/\(model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? model)"
-                let response = try await http.get(path)
+                let response = try await http.get(pricePath(provider, model))
                 if client.json { return ClientOutput.printJSON(response.body) }
                 var table = TextTable(["effective_from", "effective_to", "input", "output", "status", "source", "set_by"])
                 for version in try objects(response.body, key: "history") {
@@ -101,7 +100,7 @@ extension PricesCommand {
 
         func run() async throws {
             try await client.run { http in
-                let path = "/api/v1/prices/\(provider)/\(model)"
+                let path = pricePath(provider, model)
                 if remove {
                     _ = try await http.delete(path)
                     print("override of \(provider)/\(model) removed")
@@ -116,4 +115,13 @@ extension PricesCommand {
             }
         }
     }
+}
+
+/// `/api/v1/prices/{provider}/{model}` with each name escaped as one path segment: a regional
+/// provider (`bedrock[us]`) or a model with a slash or a space stays one segment.
+func pricePath(_ provider: String, _ model: String) -> String {
+    var segment = CharacterSet.urlPathAllowed
+    segment.remove(charactersIn: "/[]")
+    func escaped(_ name: String) -> String { name.addingPercentEncoding(withAllowedCharacters: segment) ?? name }
+    return "/api/v1/prices/\(escaped(provider))/\(escaped(model))"
 }
