@@ -383,6 +383,22 @@ struct RhetorCompatTests {
         }
     }
 
+    /// A regional variant's price (`bedrock[us]`) is a deployment's, not a provider a caller can
+    /// name: routing never offers it, even when it is the only cheaper price.
+    @Test func routingNeverOffersARegionalVariant() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            try await client.setPrice("anthropic", "claude-3-opus", input: "0.000015", output: "0.000075")
+            try await client.setPrice("bedrock%5Bus%5D", "claude-3-haiku", input: "0.00000025", output: "0.00000125")
+            let alternative = try await client.send(.get, "\(base)/cheaper-alternative?provider=anthropic&model=claude-3-opus")
+            #expect(alternative.status == .ok && alternative.json["alternative"] is NSNull, "\(alternative.text)")
+            _ = try await client.send(.post, "\(base)/budget/limit", #"{"period":"daily","limit_amount":0.01,"enforcement":"enforce"}"#)
+            let routed = try await client.send(.post, "\(base)/route",
+                #"{"default_provider":"anthropic","default_model":"claude-3-opus","input_tokens":1000,"output_tokens":1000}"#)
+            #expect(routed.string("route") == "emergency" && routed.string("provider") == "anthropic", "\(routed.text)")
+        }
+    }
+
     /// find_cheaper_alternative and route_with_budget_awareness on Budget's prices and limits: the
     /// default model while it fits, then the preferred cheaper one, then a free one, and the
     /// default with a warning when nothing fits.

@@ -54,7 +54,7 @@ struct RhetorCompatController {
             let catalog = try await engine.catalog.current()
             let current = catalog.price(provider: provider, model: model, naming: engine.naming)
             let alternative = current.flatMap {
-                RhetorRouting.cheaperAlternatives(than: $0, taskType: request.query("task_type"), among: Array(catalog.prices.values)).first
+                RhetorRouting.cheaperAlternatives(than: $0, taskType: request.query("task_type"), among: Self.routable(catalog)).first
             }
             return try JSONResponse.make(.ok, JSONValue.object([
                 "current": current.map(Self.modelCost) ?? .null, "alternative": alternative.map(Self.modelCost) ?? .null,
@@ -360,6 +360,12 @@ struct RhetorCompatController {
         }
     }
 
+    /// The prices routing may choose from: not regional variants (`bedrock[us]`), whose provider
+    /// name prices a deployment and is not one a caller sends.
+    static func routable(_ catalog: LimitCatalog) -> [Price] {
+        catalog.prices.values.filter { CanonicalModelKey(storedProvider: $0.provider, model: $0.model).region == nil }
+    }
+
     static func modelCost(_ price: Price) -> JSONValue {
         .object(["provider": .string(price.provider), "model": .string(price.model),
                  "cost_per_1k_tokens": .rhetorMoney(RhetorRouting.perToken(price) * 1000)])
@@ -378,7 +384,7 @@ struct RhetorCompatController {
         let taskType = try body.string("task_type", maxLength: 200)
         let tokens = try CallTokens(body)
         let catalog = try await engine.catalog.current()
-        let prices = Array(catalog.prices.values)
+        let prices = Self.routable(catalog)
 
         var choices: [(step: RhetorRouting.Step, provider: String, model: String)] = [(.default, defaultProvider, defaultModel)]
         if let current = catalog.price(provider: defaultProvider, model: defaultModel, naming: engine.naming),
