@@ -56,9 +56,9 @@ public struct WebhookSecrets: Sendable {
     /// the current key if it is stored as given or sealed with a previous key; nil if it is already
     /// sealed with the current key, or no key is set.
     func resealed(_ stored: String, what: String) throws -> String? {
-        guard key != nil else { return nil }
+        guard let key else { return nil }
         guard Self.isSealed(stored) else { return try self.stored(stored) }
-        if let key, Self.open(stored, with: key) != nil { return nil }
+        if Self.open(stored, with: key) != nil { return nil }
         return try self.stored(opened(stored, what: what))
     }
 

@@ -23,13 +23,6 @@ enum UTCDay {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
-    /// Seconds since 00:00 UTC of the instant's day.
-    static func secondsOfDay(_ date: Date) -> Int {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let remainder = seconds % 86_400
-        return Int(remainder >= 0 ? remainder : remainder + 86_400)
-    }
-
     /// Whether text is a valid `yyyy-mm-dd` (so it compares correctly as a string).
     static func isISODate(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

@@ -140,12 +140,12 @@ public struct ReportRepository: Sendable {
         // The cut hours (few: the range's ends and one a bucket boundary), each read from the
         // ledger by its time index. OFFSET 0 keeps the lateral read per hour: joined freely, the
         // planner sorted the whole range's rows for grouping first and tried each against every hour.
-        let cutHours = """
+        var cutHours: String { """
             (SELECT g AS hour FROM generate_series(date_trunc('hour', $1::timestamptz, 'UTC'), $2::timestamptz - interval '1 microsecond', interval '1 hour') g
              WHERE NOT (\(whole("g")))) w
             CROSS JOIN LATERAL (SELECT * FROM usage_records r
                                 WHERE r.occurred_at >= greatest(w.hour, $1) AND r.occurred_at < least(w.hour + interval '1 hour', $2) OFFSET 0) h
-            """
+            """ }
         func part(table: String, time: String, ledger: Bool, only: String = "") -> String {
             let groups = ReportGroupKey.allCases.map { key in
                 request.groupBy.contains(key) ? "h.\(ledger ? key.ledgerColumn : key.rollupColumn)" : "NULL::text"

@@ -120,8 +120,9 @@ struct BudgetConfiguration: Sendable {
         )
     }
 
-    /// The keys a BUDGET_API_KEY value lists, trimmed, in order (not checked: an empty one stays,
-    /// so that `apiKeyList` refuses it rather than opening the API).
+    /// The keys a comma-separated setting lists (BUDGET_API_KEY, BUDGET_ADMIN_KEY,
+    /// BUDGET_SECRET_KEY_PREVIOUS), trimmed, in order; not checked: an empty one stays, so that
+    /// `apiKeyList` refuses it rather than opening the API.
     static func splitKeys(_ raw: String?) -> [String] {
         raw.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
     }
