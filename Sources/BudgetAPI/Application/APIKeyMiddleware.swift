@@ -57,24 +57,34 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeys
     let required: APIKeys.Role
 
-    static var apiKeyField: HTTPField.Name { HTTPField.Name("X-API-Key")! }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let presented = Self.presentedKey(request.headers) else {
+        try keys.admit(request.headers, as: required)
+        return try await next(request, context)
+    }
+}
+
+extension APIKeys {
+    /// Throws the API's refusal unless the headers present a key of `required` role (an
+    /// administrator's key serves for a caller's): 401 without a valid key, 403 for a caller's key
+    /// where an administrator's is needed.
+    func admit(_ headers: HTTPFields, as required: Role) throws {
+        guard let presented = Self.presentedKey(headers) else {
             throw Self.refusal(required == .administrator
                 ? "this call changes budgets, limits, prices or webhooks and needs an administrator's key (BUDGET_ADMIN_KEY): send Authorization: Bearer <key> or X-API-Key: <key>"
                 : "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>")
         }
-        switch (keys.role(of: presented), required) {
+        switch (role(of: presented), required) {
         case (nil, _):
             throw Self.refusal("the API key is not valid")
         case (.caller, .administrator):
             throw APIError(.forbidden, code: "forbidden",
                            message: "this call changes budgets, limits, prices or webhooks and needs an administrator's key (BUDGET_ADMIN_KEY), not a caller's")
         default:
-            return try await next(request, context)
+            return
         }
     }
+
+    static var apiKeyField: HTTPField.Name { HTTPField.Name("X-API-Key")! }
 
     static func presentedKey(_ headers: HTTPFields) -> Substring? {
         if let key = headers[apiKeyField] { return key[...] }

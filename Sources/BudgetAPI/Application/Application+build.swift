@@ -46,6 +46,8 @@ public func buildApplication(
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
+    let hotPath = HotPathResponder(allocations: AllocationsController(engine: engine), keys: configuration.apiKeys, deadlines: deadlines,
+                                   maxBodySize: BudgetRequestContext.maxBodySize, serverName: serverName, logger: logger)
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines,
                              alertHub: configuration.alerts.streamAlerts ? alertHub : nil,
                              apiKeys: configuration.apiKeys, webhookSecrets: configuration.alerts.secrets)
@@ -63,11 +65,15 @@ public func buildApplication(
     }
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Budget"),
+        server: .http1(configuration: .init(additionalChannelHandlers: [HotPathHandler(responder: hotPath)])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         services: services,
         logger: logger
     )
 }
+
+/// The `Server` header of every answer.
+let serverName = "Budget"
 
 func buildRouter(client: PostgresClient, engine: BudgetEngine, priceSync: PriceSyncJob?, deadlines: RequestDeadlines, alertHub: AlertHub?,
                  apiKeys: APIKeys?, webhookSecrets: WebhookSecrets) -> Router<BudgetRequestContext> {

@@ -13,7 +13,8 @@ public struct BudgetRequestContext: RequestContext {
     }
 
     /// Usage batches of 10,000 records need more than Hummingbird's 2 MiB default.
-    public var maxUploadSize: Int { 32 * 1024 * 1024 }
+    public static let maxBodySize = 32 * 1024 * 1024
+    public var maxUploadSize: Int { Self.maxBodySize }
 
     public var requestDecoder: JSONDecoder { BudgetJSON.decoder }
     public var responseEncoder: JSONEncoder { BudgetJSON.encoder }

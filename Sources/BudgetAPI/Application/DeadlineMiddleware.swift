@@ -27,20 +27,7 @@ struct DeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await withoutActuallyEscaping(next) { escapable in
             let handler = Handler(call: escapable)
             return try await withThrowingTaskGroup(of: Response.self) { group in
-                group.addTask {
-                    let ticket = withUnsafeCurrentTask { deadlines.register($0!) }
-                    do {
-                        let response = try await handler.call(request, context)
-                        deadlines.finish(ticket)
-                        return response
-                    } catch {
-                        // An answer that came in spite of the deadline is kept; a failure after it
-                        // (the pool wait or the query gave up when cancelled) is the deadline's 503.
-                        guard deadlines.finish(ticket) == .expired else { throw error }
-                        throw APIError.databaseUnavailable(
-                            "no answer within \(deadlines.timeout.components.seconds) s: the database is unavailable or overloaded")
-                    }
-                }
+                group.addTask { try await deadlines.bound { try await handler.call(request, context) } }
                 return try await group.next()!
             }
         }
@@ -83,6 +70,23 @@ final class RequestDeadlines: Service, Sendable {
     init(timeout: Duration) {
         self.timeout = timeout
         self.tick = min(max(timeout / 20, .milliseconds(10)), .milliseconds(500))
+    }
+
+    /// Runs `work` in the current task, which the watchdog cancels when it is overdue; a failure
+    /// after that is the deadline's 503. The current task must be the request's own: cancelling it
+    /// must end nothing but the request.
+    func bound<T>(_ work: () async throws -> T) async throws -> T {
+        let ticket = withUnsafeCurrentTask { register($0!) }
+        do {
+            let result = try await work()
+            finish(ticket)
+            return result
+        } catch {
+            // An answer that came in spite of the deadline is kept; a failure after it (the pool
+            // wait or the query gave up when cancelled) is the deadline's 503.
+            guard finish(ticket) == .expired else { throw error }
+            throw APIError.databaseUnavailable("no answer within \(timeout.components.seconds) s: the database is unavailable or overloaded")
+        }
     }
 
     func register(_ task: UnsafeCurrentTask) -> Ticket {

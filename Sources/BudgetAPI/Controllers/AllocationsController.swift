@@ -4,27 +4,14 @@ import BudgetStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 struct AllocationsController {
     let engine: BudgetEngine
 
     func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
         group.post("allocations") { request, context in
-            let body = try await request.decodeBody(AllocateBody.self, context: context)
-            let allocation = try body.value.request()
-            let outcome = try await planned {
-                try await engine.allocate(allocation, idempotencyKey: try request.idempotencyKey(), requestHash: body.hash, logger: context.logger)
-            }
-            switch outcome {
-            case .granted(let row, let limits, let replayed):
-                return try JSONResponse.make(.created, Self.granted(row, limits), headers: replayHeader(replayed))
-            case .denied(_, let deniedBy, _, let replayed):
-                throw Self.denial(deniedBy, replayed: replayed)
-            case .idempotencyConflict:
-                throw APIError.conflict("Idempotency-Key was already used with a different request", code: "idempotency_conflict")
-            case .stale:
-                throw APIError.databaseUnavailable("the limit catalog kept changing; retry")
-            }
+            try await allocate(try await request.decodeBody(AllocateBody.self, context: context), headers: request.headers, logger: context.logger)
         }
         group.post("check") { request, context in
             let allocation = try await request.decodeBody(AllocateBody.self, context: context).value.request()
@@ -49,26 +36,8 @@ struct AllocationsController {
         }
         group.post("allocations/:id/commit") { request, context in
             let id = try context.parameters.uuid("id")
-            let body = try await request.decodeBody(CommitBody.self, context: context)
-            let input = try body.value.input()
-            let outcome = try await engine.commit(allocationID: id, input, idempotencyKey: try request.idempotencyKey(),
-                                                  requestHash: body.hash, logger: context.logger)
-            switch outcome {
-            case .committed(let record, let expired, let replayed):
-                return try JSONResponse.make(.ok, JSONValue.object([
-                    "usage_id": .id(record.id), "allocation_id": .id(id), "cost_usd": .text(record.costUSD.flatMap { Decimal(exactly: $0)?.plainText }),
-                    "pricing_status": .string(record.pricingStatus.rawValue), "price_id": .id(record.priceID),
-                    "reservation_expired": .bool(expired),
-                ]), headers: replayHeader(replayed))
-            case .notFound:
-                throw APIError.notFound("no allocation \(id)")
-            case .conflict(let message):
-                throw APIError.conflict(message, code: "allocation_conflict")
-            case .idempotencyConflict:
-                throw APIError.conflict("Idempotency-Key was already used with a different request", code: "idempotency_conflict")
-            case .stale:
-                throw APIError.databaseUnavailable("the limit catalog kept changing; retry")
-            }
+            return try await commit(allocationID: id, try await request.decodeBody(CommitBody.self, context: context), headers: request.headers,
+                                    logger: context.logger)
         }
         group.post("allocations/:id/release") { _, context in
             let id = try context.parameters.uuid("id")
@@ -85,6 +54,47 @@ struct AllocationsController {
             let id = try context.parameters.uuid("id")
             guard let details = try await engine.store.allocation(id, logger: context.logger) else { throw APIError.notFound("no allocation \(id)") }
             return try JSONResponse.make(.ok, Views.allocation(details))
+        }
+    }
+
+    /// POST /api/v1/allocations. Also answered outside the router, on the connection's event loop (HotPathHandler).
+    func allocate(_ body: RequestBody<AllocateBody>, headers: HTTPFields, logger: Logger) async throws -> Response {
+        let allocation = try body.value.request()
+        let outcome = try await planned {
+            try await engine.allocate(allocation, idempotencyKey: try headers.idempotencyKey(), requestHash: body.hash, logger: logger)
+        }
+        switch outcome {
+        case .granted(let row, let limits, let replayed):
+            return try JSONResponse.make(.created, Self.granted(row, limits), headers: replayHeader(replayed))
+        case .denied(_, let deniedBy, _, let replayed):
+            throw Self.denial(deniedBy, replayed: replayed)
+        case .idempotencyConflict:
+            throw APIError.conflict("Idempotency-Key was already used with a different request", code: "idempotency_conflict")
+        case .stale:
+            throw APIError.databaseUnavailable("the limit catalog kept changing; retry")
+        }
+    }
+
+    /// POST /api/v1/allocations/{id}/commit. Also answered outside the router (HotPathHandler).
+    func commit(allocationID id: UUID, _ body: RequestBody<CommitBody>, headers: HTTPFields, logger: Logger) async throws -> Response {
+        let input = try body.value.input()
+        let outcome = try await engine.commit(allocationID: id, input, idempotencyKey: try headers.idempotencyKey(),
+                                              requestHash: body.hash, logger: logger)
+        switch outcome {
+        case .committed(let record, let expired, let replayed):
+            return try JSONResponse.make(.ok, JSONValue.object([
+                "usage_id": .id(record.id), "allocation_id": .id(id), "cost_usd": .text(record.costUSD.flatMap { Decimal(exactly: $0)?.plainText }),
+                "pricing_status": .string(record.pricingStatus.rawValue), "price_id": .id(record.priceID),
+                "reservation_expired": .bool(expired),
+            ]), headers: replayHeader(replayed))
+        case .notFound:
+            throw APIError.notFound("no allocation \(id)")
+        case .conflict(let message):
+            throw APIError.conflict(message, code: "allocation_conflict")
+        case .idempotencyConflict:
+            throw APIError.conflict("Idempotency-Key was already used with a different request", code: "idempotency_conflict")
+        case .stale:
+            throw APIError.databaseUnavailable("the limit catalog kept changing; retry")
         }
     }
 

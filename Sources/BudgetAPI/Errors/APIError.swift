@@ -55,6 +55,10 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try response()
+    }
+
+    func response() throws -> Response {
         try JSONResponse.make(status, body, headers: headers)
     }
 }

@@ -75,17 +75,24 @@ struct RequestBody<Value: Decodable> {
     var hash: String
 }
 
-extension Request {
-    /// Decodes the JSON body, refusing an empty or malformed one with a 400.
-    func decodeBody<Value: Decodable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
-        try await nonEmptyBody(context: context).withUnsafeReadableBytes { bytes in
+extension RequestBody {
+    /// Decodes a JSON body, refusing an empty or malformed one with a 400.
+    static func decode(_ buffer: ByteBuffer) throws -> RequestBody<Value> {
+        try nonEmpty(buffer).withUnsafeReadableBytes { bytes in
             RequestBody(value: try BudgetJSON.decoder.decode(Value.self, from: Data(bytes)), hash: HexDigest.sha256(of: bytes))
         }
     }
 
+    private static func nonEmpty(_ buffer: ByteBuffer) throws -> ByteBuffer {
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required", code: "malformed_json") }
+        return buffer
+    }
+}
+
+extension RequestBody where Value: HandReadable {
     /// The hot path's bodies: read by hand when they have the plain shape, by JSONDecoder otherwise.
-    func decodeBody<Value: HandReadable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
-        try await nonEmptyBody(context: context).withUnsafeReadableBytes { bytes in
+    static func decode(_ buffer: ByteBuffer) throws -> RequestBody<Value> {
+        try nonEmpty(buffer).withUnsafeReadableBytes { bytes in
             let hash = HexDigest.sha256(of: bytes)
             if let members = HandReadMembers.of(bytes), let value = Value(handReading: members) {
                 return RequestBody(value: value, hash: hash)
@@ -93,23 +100,22 @@ extension Request {
             return RequestBody(value: try BudgetJSON.decoder.decode(Value.self, from: Data(bytes)), hash: hash)
         }
     }
+}
 
-    private func nonEmptyBody(context: some RequestContext) async throws -> ByteBuffer {
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else {
-            throw APIError.badRequest("a JSON body is required", code: "malformed_json")
-        }
-        return buffer
+extension Request {
+    /// Decodes the JSON body, refusing an empty or malformed one with a 400.
+    func decodeBody<Value: Decodable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
+        try RequestBody<Value>.decode(try await body.collect(upTo: context.maxUploadSize))
+    }
+
+    /// The hot path's bodies: read by hand when they have the plain shape, by JSONDecoder otherwise.
+    func decodeBody<Value: HandReadable>(_ type: Value.Type, context: some RequestContext) async throws -> RequestBody<Value> {
+        try RequestBody<Value>.decode(try await body.collect(upTo: context.maxUploadSize))
     }
 
     /// The Idempotency-Key header, if any (1–255 printable characters).
     func idempotencyKey() throws -> String? {
-        guard let key = headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
-        let trimmed = key.trimmingWhitespace()
-        guard (1...255).contains(trimmed.count) else {
-            throw APIError.badRequest("Idempotency-Key must be 1 to 255 characters", field: "Idempotency-Key")
-        }
-        return trimmed
+        try headers.idempotencyKey()
     }
 
     func query(_ name: String) -> String? {
@@ -162,5 +168,17 @@ func requireNonNegative(_ value: Int64, field: String) throws {
 enum HexDigest {
     static func sha256(of bytes: some DataProtocol) -> String {
         SHA256.hash(data: bytes).withUnsafeBytes { HexText.lowercase($0) }
+    }
+}
+
+extension HTTPFields {
+    /// The Idempotency-Key header, if any (1–255 printable characters).
+    func idempotencyKey() throws -> String? {
+        guard let key = self[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        let trimmed = key.trimmingWhitespace()
+        guard (1...255).contains(trimmed.count) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 255 characters", field: "Idempotency-Key")
+        }
+        return trimmed
     }
 }
