@@ -9,16 +9,16 @@ import Testing
 import Glibc
 #endif
 
-/// Allocate and commit are answered on the connection's event loop, in front of the router
+/// Allocate, commit and check are answered on the connection's event loop, in front of the router
 /// (HotPathHandler). These pin what that must not change: which requests it takes, the order of
 /// answers on a connection that mixes them with the router's, `Connection: close` and the body
-/// limit. Everything else about the two calls is pinned through HTTP by the other suites, which
+/// limit. Everything else about these calls is pinned through HTTP by the other suites, which
 /// reach them through the hot path.
-@Suite("The hot path answers allocate and commit in front of the router, in order with the router's answers")
+@Suite("The hot path answers allocate, commit and check in front of the router, in order with the router's answers")
 struct HotPathTests {
     private static let allocate = #"{"scope":{"component":"hot"},"estimate":{"cost_usd":"0.01"}}"#
 
-    @Test func itTakesOnlyPostsToAllocateAndToCommitAnAllocationByItsId() {
+    @Test func itTakesOnlyPostsToAllocateCheckAndCommitAnAllocationByItsId() {
         let id = "0193a1c2-7d4e-7f00-8a00-0000000000aa"
         func route(_ method: HTTPRequest.Method, _ path: String) -> HotPathResponder.Route? {
             HotPathResponder.route(HTTPRequest(method: method, scheme: "http", authority: "x", path: path))
@@ -32,7 +32,9 @@ struct HotPathTests {
         #expect(route(.post, "/api/v1/allocations/not-a-uuid/commit") == nil)
         #expect(route(.post, "/api/v1/allocations/") == nil)
         #expect(route(.post, "/api/v1/allocationsX") == nil)
-        #expect(route(.post, "/api/v1/check") == nil)
+        #expect(route(.post, "/api/v1/check") == .check)
+        #expect(route(.post, "/api/v1/check/") == nil)
+        #expect(route(.get, "/api/v1/check") == nil)
         #expect(route(.put, "/api/v1/allocations") == nil)
     }
 
@@ -55,6 +57,7 @@ struct HotPathTests {
             let second = [
                 Self.request("GET", "/api/v1/budgets"),
                 Self.request("POST", "/api/v1/allocations", Self.allocate),
+                Self.request("POST", "/api/v1/check", Self.allocate),
                 Self.request("GET", "/health"),
             ]
             let (answers, more) = try await blocking {
@@ -67,9 +70,10 @@ struct HotPathTests {
             #expect(answers[2].body.contains(#""code":"not_found""#))
             #expect(answers[3].body.contains(name))
             #expect(answers[4].body.contains(#""status":"granted""#))
-            #expect(more.map(\.status) == [200, 201, 200])
+            #expect(more.map(\.status) == [200, 201, 200, 200])
             #expect(more[0].body.contains(name) && more[0].body.contains(#""items""#))
             #expect(more[1].body.contains(#""status":"granted""#))
+            #expect(more[2].body.contains(#""allowed":true"#))
             #expect((answers + more).allSatisfy { $0.headers["server"] == "Budget" && $0.headers["date"]?.hasSuffix(" GMT") == true })
         }
     }

@@ -1,6 +1,5 @@
-// The two calls every LLM request makes, POST /api/v1/allocations and
-// POST /api/v1/allocations/{id}/commit, answered on the connection's event loop, in front of
-// Hummingbird's router.
+// The calls an LLM request makes, POST /api/v1/allocations, POST /api/v1/allocations/{id}/commit
+// and POST /api/v1/check, answered on the connection's event loop, in front of Hummingbird's router.
 //
 // Why: through the router a call crosses four threads (the HTTP loop reads it, a task-pool thread
 // runs the handler in a task and a child task of the deadline, the database loop sends the batch,
@@ -9,8 +8,8 @@
 // every call waits for (docs/PERFORMANCE.md, "The hot path on the event loop"). Here a call is read,
 // planned and answered on its connection's loop, with one hop to the database loop and back.
 //
-// The answers are the router's: the same controller functions (AllocationsController.allocate and
-// .commit), the same key check, body limit, deadline, error shape and headers. Every other request
+// The answers are the router's: the same controller functions (AllocationsController.allocate,
+// .commit and .check), the same key check, body limit, deadline, error shape and headers. Every other request
 // passes through to the router unchanged, and so do these two whenever an earlier request on the
 // same connection is still being answered by the router, so that answers keep their order.
 import BudgetCore
@@ -26,6 +25,7 @@ import NIOHTTPTypes
 struct HotPathResponder: Sendable {
     enum Route: Sendable, Equatable {
         case allocate
+        case check
         case commit(UUID)
     }
 
@@ -41,6 +41,7 @@ struct HotPathResponder: Sendable {
     static func route(_ head: HTTPRequest) -> Route? {
         guard head.method == .post, var path = head.path?[...] else { return nil }
         if let query = path.firstIndex(of: "?") { path = path[..<query] }
+        if path == "/api/v1/check" { return .check }
         let prefix = "/api/v1/allocations"
         guard path.hasPrefix(prefix) else { return nil }
         let rest = path.dropFirst(prefix.count)
@@ -64,6 +65,8 @@ struct HotPathResponder: Sendable {
                 switch route {
                 case .allocate:
                     return try await allocations.allocate(try RequestBody.decode(body), headers: headers, logger: logger)
+                case .check:
+                    return try await allocations.check(try RequestBody.decode(body), logger: logger)
                 case .commit(let id):
                     return try await allocations.commit(allocationID: id, try RequestBody.decode(body), headers: headers, logger: logger)
                 }

@@ -14,25 +14,7 @@ struct AllocationsController {
             try await allocate(try await request.decodeBody(AllocateBody.self, context: context), headers: request.headers, logger: context.logger)
         }
         group.post("check") { request, context in
-            let allocation = try await request.decodeBody(AllocateBody.self, context: context).value.request()
-            let result = try await planned {
-                try await engine.check(scope: allocation.scope, estimate: allocation.estimate, priority: allocation.priority, logger: context.logger)
-            }
-            var body: [String: JSONValue] = [
-                "allowed": .bool(result.decision.allowed),
-                "warnings": .array(result.decision.warnings.map(JSONValue.string)),
-                "estimated_cost_usd": .money(result.plan.estimatedCost),
-                "estimated_tokens": .integer(result.plan.estimatedTokens),
-                "price_id": .id(result.plan.price?.id),
-                "limits": .array(result.states.map(Views.limitState)),
-                "denied_by": .null, "reason": .null,
-            ]
-            if let denied = result.decision.deniedBy,
-               let spec = result.states.first(where: { $0.limitID == denied.applicable.limit.id && $0.windowKey == denied.applicable.window.key }) {
-                body["denied_by"] = Views.limitState(spec)
-                body["reason"] = .string("enforce limit \(spec.limitID) (\(spec.period)) would be exceeded")
-            }
-            return try JSONResponse.make(.ok, JSONValue.object(body))
+            try await check(try await request.decodeBody(AllocateBody.self, context: context), logger: context.logger)
         }
         group.post("allocations/:id/commit") { request, context in
             let id = try context.parameters.uuid("id")
@@ -73,6 +55,29 @@ struct AllocationsController {
         case .stale:
             throw APIError.databaseUnavailable("the limit catalog kept changing; retry")
         }
+    }
+
+    /// POST /api/v1/check. Also answered outside the router (HotPathHandler).
+    func check(_ body: RequestBody<AllocateBody>, logger: Logger) async throws -> Response {
+        let allocation = try body.value.request()
+        let result = try await planned {
+            try await engine.check(scope: allocation.scope, estimate: allocation.estimate, priority: allocation.priority, logger: logger)
+        }
+        var answer: [String: JSONValue] = [
+            "allowed": .bool(result.decision.allowed),
+            "warnings": .array(result.decision.warnings.map(JSONValue.string)),
+            "estimated_cost_usd": .money(result.plan.estimatedCost),
+            "estimated_tokens": .integer(result.plan.estimatedTokens),
+            "price_id": .id(result.plan.price?.id),
+            "limits": .array(result.states.map(Views.limitState)),
+            "denied_by": .null, "reason": .null,
+        ]
+        if let denied = result.decision.deniedBy,
+           let spec = result.states.first(where: { $0.limitID == denied.applicable.limit.id && $0.windowKey == denied.applicable.window.key }) {
+            answer["denied_by"] = Views.limitState(spec)
+            answer["reason"] = .string("enforce limit \(spec.limitID) (\(spec.period)) would be exceeded")
+        }
+        return try JSONResponse.make(.ok, JSONValue.object(answer))
     }
 
     /// POST /api/v1/allocations/{id}/commit. Also answered outside the router (HotPathHandler).
