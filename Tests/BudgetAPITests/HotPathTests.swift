@@ -106,6 +106,26 @@ struct HotPathTests {
         }
     }
 
+    @Test func withCallersKeysItRefusesACallWithoutOneAndReservesNothing() async throws {
+        let harness = try await APITestHarness.make()
+        let key = "hot-path-key-0123456789"
+        try await harness.withApp(apiKeys: try #require(APIKeys(callers: [key]))) { client in
+            let id = "0193a1c2-7d4e-7f00-8a00-0000000000aa"
+            for path in ["/api/v1/allocations", "/api/v1/check", "/api/v1/allocations/\(id)/commit"] {
+                for headers: HTTPFields in [[:], [.authorization: "Bearer not-the-key-0123456789"]] {
+                    let refused = try await client.send(.post, path, path.hasSuffix("commit") ? #"{"usage":{"input_tokens":1}}"# : Self.allocate,
+                                                        headers: headers)
+                    #expect(refused.status == .unauthorized, "\(path) \(headers)")
+                    #expect(refused.code == "unauthorized")
+                    #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+                }
+            }
+            #expect(try await harness.scalar("SELECT count(*)::text FROM allocations") == "0")
+            let granted = try await client.send(.post, "/api/v1/allocations", Self.allocate, headers: [.authorization: "Bearer \(key)"])
+            #expect(granted.status == .created)
+        }
+    }
+
     private static func request(_ method: String, _ path: String, _ body: String? = nil, close: Bool = false) -> String {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         if close { text += "Connection: close\r\n" }
