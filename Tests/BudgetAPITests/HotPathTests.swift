@@ -9,16 +9,16 @@ import Testing
 import Glibc
 #endif
 
-/// Allocate, commit and check are answered on the connection's event loop, in front of the router
+/// Allocate, commit, check and usage records are answered on the connection's event loop, in front of the router
 /// (HotPathHandler). These pin what that must not change: which requests it takes, the order of
 /// answers on a connection that mixes them with the router's, `Connection: close` and the body
 /// limit. Everything else about these calls is pinned through HTTP by the other suites, which
 /// reach them through the hot path.
-@Suite("The hot path answers allocate, commit and check in front of the router, in order with the router's answers")
+@Suite("The hot path answers allocate, commit, check and usage records in front of the router, in order with the router's answers")
 struct HotPathTests {
     private static let allocate = #"{"scope":{"component":"hot"},"estimate":{"cost_usd":"0.01"}}"#
 
-    @Test func itTakesOnlyPostsToAllocateCheckAndCommitAnAllocationByItsId() {
+    @Test func itTakesOnlyPostsToAllocateCheckRecordUsageAndCommitAnAllocationByItsId() {
         let id = "0193a1c2-7d4e-7f00-8a00-0000000000aa"
         func route(_ method: HTTPRequest.Method, _ path: String) -> HotPathResponder.Route? {
             HotPathResponder.route(HTTPRequest(method: method, scheme: "http", authority: "x", path: path))
@@ -33,6 +33,9 @@ struct HotPathTests {
         #expect(route(.post, "/api/v1/allocations/") == nil)
         #expect(route(.post, "/api/v1/allocationsX") == nil)
         #expect(route(.post, "/api/v1/check") == .check)
+        #expect(route(.post, "/api/v1/usage") == .usage)
+        #expect(route(.get, "/api/v1/usage") == nil)
+        #expect(route(.post, "/api/v1/usage/batch") == nil)
         #expect(route(.post, "/api/v1/check/") == nil)
         #expect(route(.get, "/api/v1/check") == nil)
         #expect(route(.put, "/api/v1/allocations") == nil)
@@ -53,6 +56,7 @@ struct HotPathTests {
                 Self.request("POST", unknown, #"{"usage":{"input_tokens":1}}"#),
                 Self.request("POST", "/api/v1/budgets", #"{"name":"\#(name)"}"#),
                 Self.request("POST", "/api/v1/allocations", Self.allocate),
+                Self.request("POST", "/api/v1/usage", #"{"scope":{"component":"hot","provider":"p","model":"m"},"usage":{"input_tokens":3}}"#),
             ]
             let second = [
                 Self.request("GET", "/api/v1/budgets"),
@@ -64,12 +68,13 @@ struct HotPathTests {
                 let connection = try RawHTTPConnection(port: port)
                 return (try connection.exchange(first.joined(), answers: first.count), try connection.exchange(second.joined(), answers: second.count))
             }
-            #expect(answers.map(\.status) == [201, 201, 404, 201, 201])
+            #expect(answers.map(\.status) == [201, 201, 404, 201, 201, 201])
             #expect(answers[0].body.contains(#""status":"granted""#))
             #expect(answers[1].body.contains(#""status":"granted""#))
             #expect(answers[2].body.contains(#""code":"not_found""#))
             #expect(answers[3].body.contains(name))
             #expect(answers[4].body.contains(#""status":"granted""#))
+            #expect(answers[5].body.contains(#""pricing_status":"unpriced""#))
             #expect(more.map(\.status) == [200, 201, 200, 200])
             #expect(more[0].body.contains(name) && more[0].body.contains(#""items""#))
             #expect(more[1].body.contains(#""status":"granted""#))
@@ -106,21 +111,23 @@ struct HotPathTests {
         }
     }
 
-    @Test func withCallersKeysItRefusesACallWithoutOneAndReservesNothing() async throws {
+    @Test func withCallersKeysItRefusesACallWithoutOneAndRecordsNothing() async throws {
         let harness = try await APITestHarness.make()
         let key = "hot-path-key-0123456789"
         try await harness.withApp(apiKeys: try #require(APIKeys(callers: [key]))) { client in
             let id = "0193a1c2-7d4e-7f00-8a00-0000000000aa"
-            for path in ["/api/v1/allocations", "/api/v1/check", "/api/v1/allocations/\(id)/commit"] {
+            let usage = #"{"usage":{"input_tokens":1}}"#
+            for (path, body) in [("/api/v1/allocations", Self.allocate), ("/api/v1/check", Self.allocate),
+                                 ("/api/v1/allocations/\(id)/commit", usage), ("/api/v1/usage", usage)] {
                 for headers: HTTPFields in [[:], [.authorization: "Bearer not-the-key-0123456789"]] {
-                    let refused = try await client.send(.post, path, path.hasSuffix("commit") ? #"{"usage":{"input_tokens":1}}"# : Self.allocate,
-                                                        headers: headers)
+                    let refused = try await client.send(.post, path, body, headers: headers)
                     #expect(refused.status == .unauthorized, "\(path) \(headers)")
                     #expect(refused.code == "unauthorized")
                     #expect(refused.headers[.wwwAuthenticate] == "Bearer")
                 }
             }
             #expect(try await harness.scalar("SELECT count(*)::text FROM allocations") == "0")
+            #expect(try await harness.scalar("SELECT count(*)::text FROM usage_records") == "0")
             let granted = try await client.send(.post, "/api/v1/allocations", Self.allocate, headers: [.authorization: "Bearer \(key)"])
             #expect(granted.status == .created)
         }

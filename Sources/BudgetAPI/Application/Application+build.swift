@@ -46,7 +46,8 @@ public func buildApplication(
     let alertLogger = Logger(label: "BudgetAlerts")
     let alertHub = AlertHub(repository: AlertRepository(client: client), logger: alertLogger)
     let deadlines = RequestDeadlines(timeout: configuration.requestTimeout)
-    let hotPath = HotPathResponder(allocations: AllocationsController(engine: engine), keys: configuration.apiKeys, deadlines: deadlines,
+    let hotPath = HotPathResponder(allocations: AllocationsController(engine: engine), usage: UsageController(engine: engine),
+                                   keys: configuration.apiKeys, deadlines: deadlines,
                                    maxBodySize: BudgetRequestContext.maxBodySize, serverName: serverName, logger: logger)
     let router = buildRouter(client: client, engine: engine, priceSync: priceSync, deadlines: deadlines,
                              alertHub: configuration.alerts.streamAlerts ? alertHub : nil,

@@ -1,5 +1,6 @@
-// The calls an LLM request makes, POST /api/v1/allocations, POST /api/v1/allocations/{id}/commit
-// and POST /api/v1/check, answered on the connection's event loop, in front of Hummingbird's router.
+// The calls an LLM request makes, POST /api/v1/allocations, POST /api/v1/allocations/{id}/commit,
+// POST /api/v1/check and (for callers that only report) POST /api/v1/usage, answered on the
+// connection's event loop, in front of Hummingbird's router.
 //
 // Why: through the router a call crosses four threads (the HTTP loop reads it, a task-pool thread
 // runs the handler in a task and a child task of the deadline, the database loop sends the batch,
@@ -9,7 +10,7 @@
 // planned and answered on its connection's loop, with one hop to the database loop and back.
 //
 // The answers are the router's: the same controller functions (AllocationsController.allocate,
-// .commit and .check), the same key check, body limit, deadline, error shape and headers. Every other request
+// .commit and .check, UsageController.recordOne), the same key check, body limit, deadline, error shape and headers. Every other request
 // passes through to the router unchanged, and so do these two whenever an earlier request on the
 // same connection is still being answered by the router, so that answers keep their order.
 import BudgetCore
@@ -27,9 +28,11 @@ struct HotPathResponder: Sendable {
         case allocate
         case check
         case commit(UUID)
+        case usage
     }
 
     let allocations: AllocationsController
+    let usage: UsageController
     let keys: APIKeys?
     let deadlines: RequestDeadlines
     let maxBodySize: Int
@@ -42,6 +45,7 @@ struct HotPathResponder: Sendable {
         guard head.method == .post, var path = head.path?[...] else { return nil }
         if let query = path.firstIndex(of: "?") { path = path[..<query] }
         if path == "/api/v1/check" { return .check }
+        if path == "/api/v1/usage" { return .usage }
         let prefix = "/api/v1/allocations"
         guard path.hasPrefix(prefix) else { return nil }
         let rest = path.dropFirst(prefix.count)
@@ -67,6 +71,8 @@ struct HotPathResponder: Sendable {
                     return try await allocations.allocate(try RequestBody.decode(body), headers: headers, logger: logger)
                 case .check:
                     return try await allocations.check(try RequestBody.decode(body), logger: logger)
+                case .usage:
+                    return try await usage.recordOne(try RequestBody.decode(body), headers: headers, logger: logger)
                 case .commit(let id):
                     return try await allocations.commit(allocationID: id, try RequestBody.decode(body), headers: headers, logger: logger)
                 }

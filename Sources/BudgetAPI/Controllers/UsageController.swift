@@ -2,7 +2,9 @@
 import BudgetCore
 import BudgetStore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
 
 struct UsageController {
     let engine: BudgetEngine
@@ -10,10 +12,7 @@ struct UsageController {
 
     func addRoutes(to group: RouterGroup<BudgetRequestContext>) {
         group.post("usage") { request, context in
-            let body = try await request.decodeBody(UsageRecordBody.self, context: context)
-            let input = try body.value.input(field: "")
-            let records = try await record([input], key: try request.idempotencyKey(), hash: body.hash, context: context)
-            return try JSONResponse.make(.created, Views.record(records.records[0]), headers: replayHeader(records.replayed))
+            try await recordOne(try await request.decodeBody(UsageRecordBody.self, context: context), headers: request.headers, logger: context.logger)
         }
         group.post("usage/batch") { request, context in
             let body = try await request.decodeBody(BatchBody.self, context: context)
@@ -24,7 +23,7 @@ struct UsageController {
                 throw APIError.badRequest("a batch holds at most \(Self.maxBatch) records (got \(bodies.count))", field: "records")
             }
             let inputs = try bodies.enumerated().map { index, record in try record.input(field: "records[\(index)]") }
-            let result = try await record(inputs, key: try request.idempotencyKey(), hash: body.hash, context: context)
+            let result = try await record(inputs, key: try request.idempotencyKey(), hash: body.hash, logger: context.logger)
             return try JSONResponse.make(.created, JSONValue.object([
                 "count": .integer(Int64(result.records.count)), "items": .array(result.records.map(Views.record)),
             ]), headers: replayHeader(result.replayed))
@@ -55,8 +54,15 @@ struct UsageController {
         }
     }
 
-    private func record(_ inputs: [BudgetEngine.UsageInput], key: String?, hash: String, context: BudgetRequestContext) async throws -> (records: [LedgerRecord], replayed: Bool) {
-        switch try await engine.record(inputs, idempotencyKey: key, requestHash: hash, logger: context.logger) {
+    /// POST /api/v1/usage. Also answered outside the router, on the connection's event loop (HotPathHandler).
+    func recordOne(_ body: RequestBody<UsageRecordBody>, headers: HTTPFields, logger: Logger) async throws -> Response {
+        let input = try body.value.input(field: "")
+        let records = try await record([input], key: try headers.idempotencyKey(), hash: body.hash, logger: logger)
+        return try JSONResponse.make(.created, Views.record(records.records[0]), headers: replayHeader(records.replayed))
+    }
+
+    private func record(_ inputs: [BudgetEngine.UsageInput], key: String?, hash: String, logger: Logger) async throws -> (records: [LedgerRecord], replayed: Bool) {
+        switch try await engine.record(inputs, idempotencyKey: key, requestHash: hash, logger: logger) {
         case .recorded(let records, let replayed):
             return (records, replayed)
         case .idempotencyConflict:
