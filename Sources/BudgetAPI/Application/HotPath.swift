@@ -10,9 +10,10 @@
 // planned and answered on its connection's loop, with one hop to the database loop and back.
 //
 // The answers are the router's: the same controller functions (AllocationsController.allocate,
-// .commit and .check, UsageController.recordOne), the same key check, body limit, deadline, error shape and headers. Every other request
-// passes through to the router unchanged, and so do these two whenever an earlier request on the
-// same connection is still being answered by the router, so that answers keep their order.
+// .commit and .check, UsageController.recordOne), the same key check, body limit, deadline, error
+// shape and headers. Every other request passes through to the router unchanged, and so do these
+// whenever an earlier request on the same connection is still being answered by the router, so
+// that answers keep their order.
 import BudgetCore
 import BudgetStore
 import Foundation
