@@ -143,8 +143,6 @@ final class HotPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var held: [HTTPRequestPart] = []
     /// Requests passed to the router whose answers have not ended.
     private var routed = 0
-    /// Parts passed to the router, ever.
-    private var routedParts = 0
     /// A read or a quiesce request that waits for the hot-path answer in progress.
     private var readHeld = false
     private var quiesceHeld = false
@@ -169,10 +167,12 @@ final class HotPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func take(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
-        func pass() {
-            routedParts &+= 1
+    /// Handles one part; true when it went on to the router.
+    @discardableResult
+    private func take(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
+        func pass() -> Bool {
             context.fireChannelRead(wrapInboundOut(part))
+            return true
         }
         switch (reading, part) {
         case (.between, .head(let head)):
@@ -181,7 +181,7 @@ final class HotPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 routed += 1
                 reading = .passing
-                pass()
+                return pass()
             }
         case (.collecting(let route, let head, let body), .body(let chunk)):
             if var body, body.readableBytes + chunk.readableBytes <= responder.maxBodySize {
@@ -196,12 +196,13 @@ final class HotPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(route, head: head, body: body, context: context)
         case (.passing, .end):
             reading = .between
-            pass()
+            return pass()
         default:
             // The rest of a routed request, or parts out of order, which the router's reader
             // refuses as it would without this handler.
-            pass()
+            return pass()
         }
+        return false
     }
 
     private func answer(_ route: HotPathResponder.Route, head: HTTPRequest, body: ByteBuffer?, context: ChannelHandlerContext) {
@@ -238,11 +239,11 @@ final class HotPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // What arrived meanwhile, in order, until it starts another hot-path answer. What goes to
         // the router is delivered at the read-complete that follows (the router's channel reader
         // hands reads on in batches, at each read-complete).
-        let routedBefore = routedParts
+        var passed = false
         while !answering, !held.isEmpty {
-            take(held.removeFirst(), context: context)
+            passed = take(held.removeFirst(), context: context) || passed
         }
-        if routedParts != routedBefore { context.fireChannelReadComplete() }
+        if passed { context.fireChannelReadComplete() }
         guard !answering else { return }
         if quiesceHeld {
             quiesceHeld = false
