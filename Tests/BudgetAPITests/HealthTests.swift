@@ -67,6 +67,49 @@ struct HealthTests {
         }
     }
 
+    /// A restart of PostgreSQL (or an administrator) ends the sessions in use with a FATAL error
+    /// (SQLSTATE 57P01): a call caught by it is told the database is unavailable, 503, as when the
+    /// connection is lost, not that the server failed (500). Here the call waits for its limit's
+    /// window, held by another transaction, when its backend is ended.
+    @Test func aCallWhoseDatabaseSessionIsEndedIs503() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            try await client.makeLimit(budget, #"{"scope":{"component":"ended"},"period":"daily","metric":"cost_usd","amount":"10","policy":"enforce"}"#)
+            let allocate = #"{"scope":{"component":"ended","provider":"p","model":"m"},"estimate":{"cost_usd":"0.01"}}"#
+            #expect(try await client.send(.post, "/api/v1/allocations", allocate).status == .created)   // the window exists now
+            let waiting: PostgresQuery = """
+                SELECT count(*)::text FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
+                """
+            let reply = try await harness.sql { admin in
+                try await admin.withConnection { holder in
+                    try await holder.query("BEGIN", logger: Logger(label: "HealthTests"))
+                    try await holder.query("SELECT 1 FROM limit_windows FOR UPDATE", logger: Logger(label: "HealthTests"))
+                    let call = Task { try await client.send(.post, "/api/v1/allocations", allocate) }
+                    var found = false
+                    for _ in 0..<200 where !found {
+                        for try await count in try await admin.query(waiting).decode(String.self) { found = count != "0" }
+                        if !found { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                    #expect(found, "the allocate came to wait for the window")
+                    try await admin.query("""
+                        SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
+                        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
+                        """)
+                    let reply = try await call.value
+                    try await holder.query("COMMIT", logger: Logger(label: "HealthTests"))
+                    return reply
+                }
+            }
+            #expect(reply.status == .serviceUnavailable, "\(reply.status) \(reply.text)")
+            #expect(reply.code == "database_unavailable")
+            // Nothing was reserved by it, and the next call goes through.
+            #expect(try await harness.scalar("SELECT count(*)::text FROM allocations") == "1")
+            #expect(try await client.send(.post, "/api/v1/allocations", allocate).status == .created)
+        }
+    }
+
     @Test func unknownRouteIsAJSON404() async throws {
         let harness = try await APITestHarness.make()
         try await harness.withApp { client in

@@ -44,16 +44,21 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// Whether `error` says the database is out of reach: the connection failed or closed, or
+    /// the server ended the session or refused it (SQLSTATE class 08, connection exception, and
+    /// 57P, operator intervention: a shutdown or restart, an administrator ending the backend, a
+    /// server still starting up). A statement timeout (57014) is not one of them.
     static func isConnectionFailure(_ error: any Error) -> Bool {
-        if let error = error as? PSQLError {
-            switch error.code {
-            case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
-                return true
-            default:
-                return false
-            }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            return true
+        case .server:
+            guard let state = error.serverInfo?[.sqlState] else { return false }
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default:
+            return false
         }
-        return false
     }
 
     static func decodingError(_ error: DecodingError) -> APIError {
