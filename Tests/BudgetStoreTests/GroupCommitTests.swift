@@ -242,6 +242,93 @@ extension GroupCommitTests {
     }
 }
 
+extension GroupCommitTests {
+    /// Waits until `count` engine calls wait for a lock (at most 10 s).
+    func waitForEngineCallsOnALock(_ admin: PostgresClient, count: Int) async throws {
+        for _ in 0..<200 {
+            let waiting = try await scalar(admin, """
+                SELECT count(*)::text FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
+                """)
+            if let waiting, let number = Int(waiting), number >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw StoreError(.corrupt, "no \(count) engine calls came to wait on the lock")
+    }
+
+    /// Ends the backends of the engine calls waiting for a lock, as an administrator or a restart
+    /// would, and waits until they are gone.
+    func endEngineCallsOnALock(_ admin: PostgresClient) async throws {
+        _ = try await scalar(admin, """
+            SELECT count(pg_terminate_backend(pid, 10000))::text FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
+            """)
+    }
+
+    /// Backends ended under the calls (a restart, an administrator) while they wait for a window
+    /// lock, once under a lone call with calls queued behind it and once more under whatever runs
+    /// then: every caller gets an answer, a grant means the reservation is stored and a failure
+    /// means nothing is, and the committer goes on with fresh connections.
+    ///
+    /// Opt-in (BUDGET_TEST_ENDED_BACKENDS=1), because it does not always finish: about one run in
+    /// thirty under a CPU load, the batch sent on the connection leased right after the lone
+    /// call's backend was ended never gets its answer, and its callers wait for ever (README, "Not
+    /// built yet"). Run it by itself, repeatedly:
+    ///   BUDGET_TEST_ENDED_BACKENDS=1 .build/debug/budgetPackageTests.xctest --testing-library swift-testing --filter callsWhoseBackend
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BUDGET_TEST_ENDED_BACKENDS"] == "1",
+                   "opt-in: reproduces a hang under investigation"))
+    func callsWhoseBackendIsEndedGetAnAnswerThatMatchesTheStore() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            let scene = try await batchScene(client)
+            let committer = scene.committer
+            let logger = self.logger
+            @Sendable func start(_ count: Int) throws -> [(UUID, Task<String, any Error>)] {
+                try (0..<count).map { _ in
+                    let id = UUID(), call = try scene.allocation(id)
+                    return (id, Task { try await committer.run(call, logger: logger) })
+                }
+            }
+            let calls = try await withClient(endpoint) { admin in
+                try await admin.withConnection { holder in
+                    try await holder.query("BEGIN", logger: logger)
+                    try await holder.query("SELECT 1 FROM limit_windows FOR UPDATE", logger: logger)
+                    var calls = try start(1)
+                    try await waitForEngineCallsOnALock(admin, count: 1)
+                    calls += try start(3)
+                    try await Task.sleep(for: .milliseconds(200))
+                    try await endEngineCallsOnALock(admin)
+                    try await Task.sleep(for: .milliseconds(300))
+                    calls += try start(3)
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await endEngineCallsOnALock(admin)
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await holder.query("COMMIT", logger: logger)
+                    return calls
+                }
+            }
+            #expect((try? await calls[0].1.value) == nil, "the lone call's backend was ended")
+            for (id, task) in calls {
+                let result = await task.result
+                let stored = try await scalar(client, "SELECT count(*)::text FROM allocations WHERE id = \(id) AND status = 'active'")
+                switch result {
+                case .success(let answer):
+                    #expect(answer.hasPrefix(#""granted|"#), "\(answer)")
+                    #expect(stored == "1", "a granted call's reservation is stored")
+                case .failure:
+                    #expect(stored == "0", "a failed call reserved nothing")
+                }
+            }
+            // The committer goes on, alone and in batches.
+            let more = try start(12)
+            for (_, task) in more {
+                #expect(try await task.value.hasPrefix(#""granted|"#))
+            }
+        }
+    }
+
+}
+
 extension AllocationRow {
     func withID(_ id: UUID) -> AllocationRow {
         var copy = self
