@@ -212,7 +212,7 @@ final class GroupCommitter: Sendable {
     }
 
     private func together(_ payload: String, count: Int, logger: Logger) async throws -> [String] {
-        try await client.withConnection { connection in
+        try await client.withLiveConnection { connection in
             var answers: [String] = []
             answers.reserveCapacity(count)
             for try await text in try await connection.execute(EngineRunStatement(payload: payload), logger: logger) { answers.append(text) }
