@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
+import BudgetTestSupport
 import Testing
 
 @Suite("GET /health says the process is alive; GET /ready says whether the database answers")
@@ -67,6 +68,25 @@ struct HealthTests {
         }
     }
 
+    /// Sends `call` while `lock` holds what it needs in another transaction, ends the session of
+    /// the call once it waits for that lock running `statement`, and returns its answer.
+    func answerOfACallWhoseSessionIsEnded(_ harness: APITestHarness, lock: PostgresQuery, statement: String,
+                                           _ call: @escaping @Sendable () async throws -> Reply) async throws -> Reply {
+        try await harness.sql { admin in
+            try await admin.withConnection { holder in
+                let logger = Logger(label: "HealthTests")
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query(lock, logger: logger)
+                let answer = Task { try await call() }
+                try await admin.waitForSessionsWaitingForALock(running: statement)
+                try await admin.endSessionsWaitingForALock(running: statement)
+                let reply = try await answer.value
+                try await holder.query("COMMIT", logger: logger)
+                return reply
+            }
+        }
+    }
+
     /// A restart of PostgreSQL (or an administrator) ends the sessions in use with a FATAL error
     /// (SQLSTATE 57P01): a call caught by it is told the database is unavailable, 503, as when the
     /// connection is lost, not that the server failed (500). Here the call waits for its limit's
@@ -78,35 +98,33 @@ struct HealthTests {
             try await client.makeLimit(budget, #"{"scope":{"component":"ended"},"period":"daily","metric":"cost_usd","amount":"10","policy":"enforce"}"#)
             let allocate = #"{"scope":{"component":"ended","provider":"p","model":"m"},"estimate":{"cost_usd":"0.01"}}"#
             #expect(try await client.send(.post, "/api/v1/allocations", allocate).status == .created)   // the window exists now
-            let waiting: PostgresQuery = """
-                SELECT count(*)::text FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
-                """
-            let reply = try await harness.sql { admin in
-                try await admin.withConnection { holder in
-                    try await holder.query("BEGIN", logger: Logger(label: "HealthTests"))
-                    try await holder.query("SELECT 1 FROM limit_windows FOR UPDATE", logger: Logger(label: "HealthTests"))
-                    let call = Task { try await client.send(.post, "/api/v1/allocations", allocate) }
-                    var found = false
-                    for _ in 0..<200 where !found {
-                        for try await count in try await admin.query(waiting).decode(String.self) { found = count != "0" }
-                        if !found { try await Task.sleep(for: .milliseconds(50)) }
-                    }
-                    #expect(found, "the allocate came to wait for the window")
-                    try await admin.query("""
-                        SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
-                        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
-                        """)
-                    let reply = try await call.value
-                    try await holder.query("COMMIT", logger: Logger(label: "HealthTests"))
-                    return reply
-                }
+            let reply = try await answerOfACallWhoseSessionIsEnded(harness, lock: "SELECT 1 FROM limit_windows FOR UPDATE",
+                                                                   statement: "budget_engine_run") {
+                try await client.send(.post, "/api/v1/allocations", allocate)
             }
             #expect(reply.status == .serviceUnavailable, "\(reply.status) \(reply.text)")
             #expect(reply.code == "database_unavailable")
             // Nothing was reserved by it, and the next call goes through.
             #expect(try await harness.scalar("SELECT count(*)::text FROM allocations") == "1")
             #expect(try await client.send(.post, "/api/v1/allocations", allocate).status == .created)
+        }
+    }
+
+    /// The same inside a transaction (a limit's change closes one version and writes the next):
+    /// the error that ended the transaction decides, so this is a 503 too, and the limit is unchanged.
+    @Test func aChangeWhoseSessionIsEndedInItsTransactionIs503() async throws {
+        let harness = try await APITestHarness.make()
+        try await harness.withApp { client in
+            let budget = try await client.makeBudget()
+            let limit = try await client.makeLimit(budget, #"{"period":"daily","metric":"cost_usd","amount":"10","policy":"enforce"}"#)
+            let reply = try await answerOfACallWhoseSessionIsEnded(harness, lock: "SELECT 1 FROM limits FOR UPDATE",
+                                                                   statement: "UPDATE limits SET valid_to") {
+                try await client.send(.patch, "/api/v1/limits/\(limit)", #"{"amount":"20"}"#)
+            }
+            #expect(reply.status == .serviceUnavailable, "\(reply.status) \(reply.text)")
+            #expect(reply.code == "database_unavailable")
+            #expect(try await harness.scalar("SELECT string_agg(amount::text, ',') FROM limits") == "10")
+            #expect(try await client.send(.patch, "/api/v1/limits/\(limit)", #"{"amount":"20"}"#).status == .ok)
         }
     }
 

@@ -267,28 +267,6 @@ extension GroupCommitTests {
         }
     }
 
-    /// Waits until `count` engine calls wait for a lock (at most 10 s).
-    func waitForEngineCallsOnALock(_ admin: PostgresClient, count: Int) async throws {
-        for _ in 0..<200 {
-            let waiting = try await scalar(admin, """
-                SELECT count(*)::text FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
-                """)
-            if let waiting, let number = Int(waiting), number >= count { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw StoreError(.corrupt, "no \(count) engine calls came to wait on the lock")
-    }
-
-    /// Ends the backends of the engine calls waiting for a lock, as an administrator or a restart
-    /// would, and waits until they are gone.
-    func endEngineCallsOnALock(_ admin: PostgresClient) async throws {
-        _ = try await scalar(admin, """
-            SELECT count(pg_terminate_backend(pid, 10000))::text FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%budget_engine_run%'
-            """)
-    }
-
     /// Backends ended under the calls (a restart, an administrator) while they wait for a window
     /// lock, once under a lone call with calls queued behind it and once more under whatever runs
     /// then: every caller gets an answer, a grant means the reservation is stored and a failure
@@ -315,14 +293,14 @@ extension GroupCommitTests {
                     try await holder.query("BEGIN", logger: logger)
                     try await holder.query("SELECT 1 FROM limit_windows FOR UPDATE", logger: logger)
                     var calls = try start(1)
-                    try await waitForEngineCallsOnALock(admin, count: 1)
+                    try await admin.waitForSessionsWaitingForALock(running: "budget_engine_run")
                     calls += try start(3)
                     try await Task.sleep(for: .milliseconds(200))
-                    try await endEngineCallsOnALock(admin)
+                    try await admin.endSessionsWaitingForALock(running: "budget_engine_run")
                     try await Task.sleep(for: .milliseconds(300))
                     calls += try start(3)
                     try await Task.sleep(for: .milliseconds(300))
-                    try await endEngineCallsOnALock(admin)
+                    try await admin.endSessionsWaitingForALock(running: "budget_engine_run")
                     try await Task.sleep(for: .milliseconds(300))
                     try await holder.query("COMMIT", logger: logger)
                     return calls

@@ -30,7 +30,7 @@ struct AlertStreamService: Service {
         var failures = 0
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await client.withLiveConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
                         failures = 0
                         await hub.listening()

@@ -47,7 +47,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Whether `error` says the database is out of reach: the connection failed or closed, or
     /// the server ended the session or refused it (SQLSTATE class 08, connection exception, and
     /// 57P, operator intervention: a shutdown or restart, an administrator ending the backend, a
-    /// server still starting up). A statement timeout (57014) is not one of them.
+    /// server still starting up). A statement timeout (57014) is not one of them. Transactions
+    /// (`withLiveTransaction`) throw the error that ended them as it came.
     static func isConnectionFailure(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError else { return false }
         switch error.code {

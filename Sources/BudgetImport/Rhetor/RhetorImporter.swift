@@ -122,7 +122,7 @@ public struct RhetorImporter: Sendable {
         }
         let sqliteFigures = try await file.figures()
 
-        return try await client.withConnection { connection in
+        return try await client.withLiveConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let report = try await importInTransaction(

@@ -102,7 +102,7 @@ public struct WebhookRepository: Sendable {
 
     /// Removes a webhook of a budget; its pending deliveries are cancelled. False if there is none.
     public func delete(_ id: UUID, budgetID: UUID, by actor: String?, logger: Logger) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 UPDATE webhooks SET deleted_at = now(), deleted_by = \(actor)
                 WHERE id = \(id) AND budget_id = \(budgetID) AND deleted_at IS NULL RETURNING id
@@ -173,7 +173,7 @@ public struct WebhookRepository: Sendable {
         let status: WebhookDelivery.Status = delivered ? .delivered : (retryAfter == nil ? .failed : .pending)
         let retrySeconds = retryAfter.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
         let milliseconds = Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             try await connection.query("""
                 INSERT INTO webhook_delivery_attempts (delivery_id, attempt, status_code, error, duration_ms)
                 VALUES (\(delivery.id), \(delivery.attempt), \(statusCode), \(error), \(milliseconds))

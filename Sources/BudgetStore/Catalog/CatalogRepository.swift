@@ -15,7 +15,7 @@ public struct CatalogRepository: Sendable {
     /// The catalog's generation now, without loading the catalog: it moves with every change of
     /// a budget, limit, price, alias or window reset.
     public func generation(logger: Logger) async throws -> Int64 {
-        try await client.withConnection { try await Self.generation(on: $0, logger: logger) }
+        try await client.withLiveConnection { try await Self.generation(on: $0, logger: logger) }
     }
 
     private static func generation(on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
@@ -27,7 +27,7 @@ public struct CatalogRepository: Sendable {
 
     /// One consistent snapshot: everything is read in one REPEATABLE READ transaction.
     public func load(logger: Logger) async throws -> LimitCatalog {
-        try await client.withConnection { connection in
+        try await client.withLiveConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
                 let generation = try await Self.generation(on: connection, logger: logger)

@@ -31,7 +31,7 @@ extension ApolloCompatRepository {
     /// tier it had before (nil: it had none set; Apollo's default, if any, applied).
     public func setTier(kind: ApolloTierOverride.Kind, name: String, tier: ApolloTier,
                         logger: Logger) async throws -> (entry: ApolloTierOverride, previous: ApolloTier?) {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             // One setter of an entry at a time, also when it does not exist yet (FOR UPDATE locks
             // only a row that exists): two first setters would both answer that it had none.
             try await connection.query("""

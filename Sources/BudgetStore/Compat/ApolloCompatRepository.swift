@@ -21,7 +21,7 @@ public struct ApolloCompatRepository: Sendable {
     /// here gets Apollo's nine default WARN policies (as Apollo does when it has no policy file).
     public func ensureBudget(seedDefaults: Bool, logger: Logger) async throws -> UUID {
         if let id = try await findBudget(logger: logger) { return id }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.withLiveTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 INSERT INTO budgets (name, description, timezone)
                 VALUES (\(Self.budgetName), 'Apollo token budgets (compatibility API and imported Apollo policies)', 'UTC')
@@ -78,7 +78,7 @@ public struct ApolloCompatRepository: Sendable {
     public func setPolicy(_ policy: ApolloPolicy, source: String = "api", logger: Logger) async throws -> (StoredPolicy, UpsertResult) {
         let budgetID = try await ensureBudget(seedDefaults: true, logger: logger)
         let now = Date()
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.withLiveTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(7311)", logger: logger)
             let result = try await Self.upsert(policy, budgetID: budgetID, source: source, actor: "apollo-compat", now: now,
                                                connection: connection, logger: logger)
@@ -105,7 +105,7 @@ public struct ApolloCompatRepository: Sendable {
         let budgetID = try await ensureBudget(seedDefaults: false, logger: logger)
         let now = Date()
         let fileIDs = Set(policies.map(\.policyID))
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.withLiveTransaction(logger: logger) { connection in
             var summary = ImportSummary()
             // Serialise imports and API changes of the apollo policies.
             try await connection.query("SELECT pg_advisory_xact_lock(7311)", logger: logger)
@@ -138,7 +138,7 @@ public struct ApolloCompatRepository: Sendable {
     /// Every Apollo policy with the current version of its limit (a limit closed through the
     /// generic API is left out).
     public func policies(logger: Logger) async throws -> [StoredPolicy] {
-        try await client.withConnection { connection in
+        try await client.withLiveConnection { connection in
             try await Self.policies(policyID: nil, connection: connection, logger: logger)
         }
     }

@@ -58,7 +58,7 @@ public struct RhetorCompatRepository: Sendable {
     /// Changes of one (budget, period, provider) are serialised, so two callers never add two limits.
     public func setLimit(budgetID: UUID, period: Period, provider: String?, amount: Decimal, policy: Policy?, defaultPolicy: Policy,
                          by actor: String?, logger: Logger) async throws -> LimitChange {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             let closed = try await Self.closeCurrent(connection, budgetID: budgetID, period: period, provider: provider, actor: actor, logger: logger)
             guard amount > 0 else { return LimitChange(closed: closed, current: nil) }
             let newPolicy = (policy ?? closed?.policy ?? defaultPolicy).rawValue
@@ -87,7 +87,7 @@ public struct RhetorCompatRepository: Sendable {
 
     /// A new version of the current limit for (`period`, `provider`) with `policy`; nil when there is none.
     public func setPolicy(budgetID: UUID, period: Period, provider: String?, policy: Policy, by actor: String?, logger: Logger) async throws -> LimitChange? {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             guard let closed = try await Self.closeCurrent(connection, budgetID: budgetID, period: period, provider: provider, actor: actor, logger: logger) else {
                 return nil
             }

@@ -1,4 +1,4 @@
-// Every query runs with its connection held by `withConnection`: postgres-nio 1.33.2 does not give
+// Every query runs with its connection held (`withLiveConnection`): postgres-nio 1.33.2 does not give
 // a pooled connection back when a `client.query` row stream has already failed as its sequence is
 // made (PSQLRowStream.asyncSequence, `.failure`); failed engine batches kept connections that way.
 // Plain failing queries in a test (a division by zero, at once or after some rows) did not, so
@@ -18,18 +18,50 @@ extension PostgresClient {
     /// a restart, an administrator ending the backend) is closed before it goes back to the pool.
     /// postgres-nio 1.33.2 can otherwise hand it, still open, to the next lease, and a query sent
     /// on it never ends, with neither an answer nor an error: a test that ends backends under
-    /// waiting engine calls hung in 5 of 70 runs under a CPU load that way, and in none of 70 with
-    /// the connection closed (GroupCommitTests, opt-in).
-    func withLiveConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// waiting engine calls hung in 5 of 70 runs under a CPU load that way, and in none of 140 with
+    /// the connection closed (GroupCommitTests). Every lease of Budget's goes through this.
+    public func withLiveConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
             do {
                 return try await body(connection)
-            } catch let error as PSQLError where error.serverInfo?[.severity] == "FATAL" {
+            } catch where Self.sessionEnded(by: error) {
                 // The session is over either way; closing is only so the pool drops the connection.
                 try? await connection.close()
                 throw error
             }
         }
+    }
+
+    /// BEGIN, `body`, COMMIT (ROLLBACK when `body` throws) on a connection leased as
+    /// `withLiveConnection` leases it; errors come as they were thrown, not wrapped.
+    /// Not postgres-nio's `withTransaction`: after an error that ended the session it sends
+    /// ROLLBACK on the ended connection, and that query can never end, as any query sent there
+    /// (a test ending the backend of a limit's change hung that way in the whole suite's run).
+    public func withLiveTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withLiveConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch where !Self.sessionEnded(by: error) {
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch let rollbackError {
+                    // The caller is told of the first failure; this one is logged, and a session
+                    // it ended still closes the connection (withLiveConnection).
+                    logger.warning("rollback failed", metadata: ["error": "\(String(reflecting: rollbackError))"])
+                    if Self.sessionEnded(by: rollbackError) { throw rollbackError }
+                }
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        }
+    }
+
+    /// Whether `error` is the server ending the session: a FATAL error.
+    public static func sessionEnded(by error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.severity] == "FATAL"
     }
 }
 

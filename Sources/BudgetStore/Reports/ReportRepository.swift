@@ -216,16 +216,13 @@ public struct ReportRepository: Sendable {
         if settings.isEmpty {
             rows = try await client.collect(query, logger: logger)
         } else {
-            do {
-                rows = try await client.withTransaction(logger: logger) { connection in
-                    for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
-                    var collected: [PostgresRow] = []
-                    for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
-                    return CollectedRows(rows: collected)
-                }
-            } catch let error as PostgresTransactionError {
-                // The query's own failure (a zone PostgreSQL does not know, the timeout), as without a transaction.
-                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            // The query's own failure (a zone PostgreSQL does not know, the timeout) comes as it
+            // would without a transaction.
+            rows = try await client.withLiveTransaction(logger: logger) { connection in
+                for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+                var collected: [PostgresRow] = []
+                for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
+                return CollectedRows(rows: collected)
             }
         }
         let order = ReportGroupKey.allCases

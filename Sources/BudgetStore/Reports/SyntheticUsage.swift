@@ -53,7 +53,7 @@ public struct SyntheticUsage: Sendable {
         let dayLength: TimeInterval = 86_400
         let endDay = (end.timeIntervalSince1970 / dayLength).rounded(.down) * dayLength
         let start = Date(timeIntervalSince1970: endDay - Double(days - 1) * dayLength)
-        try await client.withConnection { connection in
+        try await client.withLiveConnection { connection in
             try await connection.query("DROP TABLE IF EXISTS pg_temp.seed_wheel", logger: logger)
             try await connection.query("""
                 CREATE TEMP TABLE seed_wheel (slot integer PRIMARY KEY, component text, provider text, model text, task_type text,

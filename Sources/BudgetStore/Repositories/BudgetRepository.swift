@@ -97,7 +97,7 @@ public struct BudgetRepository: Sendable {
     /// Marks the budget deleted and inactive and closes its current limit versions; usage and
     /// history stay. Returns false when there was no such budget.
     public func delete(_ id: UUID, by actor: String?, logger: Logger) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 UPDATE budgets SET deleted_at = now(), active = false, updated_at = now()
                 WHERE id = \(id) AND deleted_at IS NULL RETURNING id

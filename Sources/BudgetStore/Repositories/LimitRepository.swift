@@ -70,7 +70,7 @@ public struct LimitRepository: Sendable {
     /// thresholds (`thresholds`: nil keeps them, `.some(nil)` clears them).
     public func change(_ id: UUID, amount: Decimal?, policy: Policy?, warnAt: Decimal?, thresholds: [Decimal]?? = nil,
                        by actor: String?, logger: Logger) async throws -> Limit? {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             let closed = try await connection.query("""
                 UPDATE limits SET valid_to = now(), changed_by = \(actor) WHERE id = \(id) AND valid_to IS NULL
                 RETURNING id, version, budget_id, component, provider, model, task_type, tier, tag, period, metric, amount, policy, warn_at, valid_from, valid_to, thresholds::text[]

@@ -58,7 +58,7 @@ public struct PriceRepository: Sendable {
     /// adds the new one, and writes the audit trail (who, when, old and new values).
     public func setManual(provider: String, model: String, input: Decimal, output: Decimal, cacheRead: Decimal?, cacheWrite: Decimal?,
                           reasoning: Decimal?, by actor: String?, logger: Logger) async throws -> PriceRecord {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             try await connection.query("""
                 UPDATE prices SET effective_to = now()
                 WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND effective_to IS NULL
@@ -89,7 +89,7 @@ public struct PriceRepository: Sendable {
     /// Removes a manual override: closes it and reinstates the newest price the sources had set
     /// (if any) as the current version. Audited. False when the model has no manual price.
     public func removeOverride(provider: String, model: String, by actor: String?, logger: Logger) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             var closed: UUID?
             for try await id in try await connection.query("""
                 UPDATE prices SET effective_to = now()
@@ -122,7 +122,7 @@ public struct PriceRepository: Sendable {
     /// Loads the bundled catalogue (JSON entries `{provider, model, status, prices:{field: "decimal"},
     /// provenance}`) when no price exists at all; returns how many versions it wrote.
     public func seedIfEmpty(catalogueEntries json: String, logger: Logger) async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             try await connection.query("LOCK TABLE prices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             var written = 0
             for try await count in try await connection.query("""

@@ -95,7 +95,7 @@ public struct PriceSyncRepository: Sendable {
 
     /// Runs `body` holding the sync lock; returns nil (without running it) when another process syncs.
     public func withSyncLock<T: Sendable>(logger: Logger, _ body: () async throws -> T) async throws -> T? {
-        try await client.withConnection { connection in
+        try await client.withLiveConnection { connection in
             var locked = false
             for try await value in try await connection.query("SELECT pg_try_advisory_lock(7303)", logger: logger).decode(Bool.self) { locked = value }
             guard locked else { return nil }
@@ -136,7 +136,7 @@ public struct PriceSyncRepository: Sendable {
     /// new price versions (closing the versions they replace) — all in one transaction.
     @discardableResult
     public func record(_ run: RunRecord, logger: Logger) async throws -> Int64 {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withLiveTransaction(logger: logger) { connection in
             var runID: Int64 = 0
             for try await id in try await connection.query("""
                 INSERT INTO price_sync_runs (dry_run, status, outcomes, changed, unchanged, conflicts, finished_at)
