@@ -284,6 +284,37 @@ struct RhetorImportTests {
         }
     }
 
+    /// The database ends the import's session (a restart, an administrator) while the import
+    /// waits for a lock: the import fails at once with the server's reason and sends no ROLLBACK
+    /// on the ended connection (a query sent there never ends), nothing is stored, and the next
+    /// import goes through.
+    @Test func anImportWhoseSessionIsEndedFailsAndChangesNothing() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        try await withClient(endpoint) { client in
+            let importer = try importer(client)
+            let logger = self.logger
+            let result = try await client.withConnection { holder in
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query("LOCK TABLE import_runs IN EXCLUSIVE MODE", logger: logger)
+                let run = Task { try await importer.run(file: Self.fixture, options: .init()) }
+                try await client.waitForSessionsWaitingForALock(running: "INSERT INTO import_runs")
+                try await client.endSessionsWaitingForALock(running: "INSERT INTO import_runs")
+                let result = await answer(of: run, by: .now + .seconds(60))
+                try await holder.query("COMMIT", logger: logger)
+                return result
+            }
+            #expect(throws: ImportError.self) { try result.get() }
+            if case .failure(let error as ImportError) = result {
+                #expect(error.code == .transformFailed)
+                #expect(error.message.contains("ended the import's session"), "\(error.message)")
+            }
+            #expect(try await count(client, "import_runs") == 0)
+            #expect(try await count(client, "usage_records") == 0)
+            #expect(try await importer.run(file: Self.fixture, options: .init()).outcome == .imported)
+            #expect(try await count(client, "usage_records") == 5022)
+        }
+    }
+
     @Test func aFileThatRewroteHistoryIsRefusedAndChangesNothing() async throws {
         let endpoint = try await TestDatabaseServer.shared.makeDatabase()
         try await withClient(endpoint) { client in

@@ -4,7 +4,6 @@ import BudgetTestSupport
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import Testing
 
 @Suite("Group commit: calls that queue behind a batch in flight run together, with the answers and limits of calls run alone")
@@ -244,29 +243,6 @@ extension GroupCommitTests {
 }
 
 extension GroupCommitTests {
-    struct NoAnswer: Error {}
-
-    /// The call's answer, or `NoAnswer` when it has none by `deadline` (a call that hangs; the
-    /// test then fails instead of waiting for ever).
-    static func answer(of task: Task<String, any Error>, by deadline: ContinuousClock.Instant) async -> Result<String, any Error> {
-        final class Once: Sendable {
-            let continuation = Mutex<CheckedContinuation<Result<String, any Error>, Never>?>(nil)
-            func resume(_ result: Result<String, any Error>) { continuation.withLock { $0.take() }?.resume(returning: result) }
-        }
-        let once = Once()
-        return await withCheckedContinuation { continuation in
-            once.continuation.withLock { $0 = continuation }
-            let timer = Task {
-                try await Task.sleep(until: deadline)
-                once.resume(.failure(NoAnswer()))
-            }
-            Task {
-                once.resume(await task.result)
-                timer.cancel()
-            }
-        }
-    }
-
     /// Backends ended under the calls (a restart, an administrator) while they wait for a window
     /// lock, once under a lone call with calls queued behind it and once more under whatever runs
     /// then: every caller gets an answer, a grant means the reservation is stored and a failure
@@ -307,9 +283,9 @@ extension GroupCommitTests {
                 }
             }
             let deadline = ContinuousClock.now + .seconds(60)
-            #expect((try? await Self.answer(of: calls[0].1, by: deadline).get()) == nil, "the lone call's backend was ended")
+            #expect((try? await answer(of: calls[0].1, by: deadline).get()) == nil, "the lone call's backend was ended")
             for (id, task) in calls {
-                let result = await Self.answer(of: task, by: deadline)
+                let result = await answer(of: task, by: deadline)
                 let stored = try await scalar(client, "SELECT count(*)::text FROM allocations WHERE id = \(id) AND status = 'active'")
                 switch result {
                 case .success(let answer):
@@ -323,7 +299,7 @@ extension GroupCommitTests {
             // The committer goes on, alone and in batches.
             let more = try start(12)
             for (_, task) in more {
-                #expect(try await Self.answer(of: task, by: deadline + .seconds(30)).get().hasPrefix(#""granted|"#))
+                #expect(try await answer(of: task, by: deadline + .seconds(30)).get().hasPrefix(#""granted|"#))
             }
         }
     }

@@ -2,6 +2,7 @@
 // tests of what Budget does then.
 import Foundation
 import PostgresNIO
+import Synchronization
 
 extension PostgresClient {
     /// The number of sessions of this database waiting for a lock while running a statement
@@ -37,4 +38,32 @@ extension PostgresClient {
 
 public struct EndedSessionsError: Error, CustomStringConvertible {
     public var description: String
+}
+
+/// A call that had no answer by its deadline.
+public struct NoAnswer: Error, CustomStringConvertible {
+    public var description: String { "no answer by the deadline: the call hangs" }
+}
+
+/// The task's result, or `NoAnswer` when it has none by `deadline`: a call that hangs then fails
+/// its test instead of holding the whole run up.
+public func answer<T: Sendable>(of task: Task<T, any Error>, by deadline: ContinuousClock.Instant) async -> Result<T, any Error> {
+    let once = ResumedOnce<Result<T, any Error>>()
+    return await withCheckedContinuation { continuation in
+        once.continuation.withLock { $0 = continuation }
+        let timer = Task {
+            try await Task.sleep(until: deadline)
+            once.resume(.failure(NoAnswer()))
+        }
+        Task {
+            once.resume(await task.result)
+            timer.cancel()
+        }
+    }
+}
+
+/// A continuation resumed by whichever comes first; later results are dropped.
+private final class ResumedOnce<Value: Sendable>: Sendable {
+    let continuation = Mutex<CheckedContinuation<Value, Never>?>(nil)
+    func resume(_ value: Value) { continuation.withLock { $0.take() }?.resume(returning: value) }
 }

@@ -135,7 +135,7 @@ public struct RhetorImporter: Sendable {
                 }
                 return report
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                await connection.undo("ROLLBACK", after: error, logger: logger)
                 throw Self.explain(error)
             }
         }
@@ -313,6 +313,9 @@ public struct RhetorImporter: Sendable {
         guard let error = error as? PSQLError, let info = error.serverInfo else { return error }
         let message = info[.message] ?? "\(error)"
         if info[.sqlState] == "BUD01" { return ImportError(.conflictingHistory, message) }
+        if PostgresClient.sessionEnded(by: error) {
+            return ImportError(.transformFailed, "the database ended the import's session, nothing was changed: \(message)")
+        }
         return ImportError(.transformFailed, "the import transform failed, nothing was changed: \(message)" + (info[.detail].map { " (\($0))" } ?? ""))
     }
 }

@@ -27,41 +27,34 @@ public struct CatalogRepository: Sendable {
 
     /// One consistent snapshot: everything is read in one REPEATABLE READ transaction.
     public func load(logger: Logger) async throws -> LimitCatalog {
-        try await client.withLiveConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                let generation = try await Self.generation(on: connection, logger: logger)
-                var budgets: [UUID: BudgetInfo] = [:]
-                for try await (id, name, zone, active) in try await connection.query(
-                    "SELECT id, name, timezone, active FROM budgets WHERE deleted_at IS NULL", logger: logger
-                ).decode((UUID, String, String, Bool).self) {
-                    budgets[id] = BudgetInfo(id: id, name: name, timeZone: TimeZone(identifier: zone) ?? .gmt, active: active)
-                }
-                var limits: [Limit] = []
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: LimitRepository.selectColumns + " WHERE valid_to IS NULL"), logger: logger)
-                    .decode(LimitRepository.Row.self) {
-                    limits.append(try LimitRepository.limit(from: row))
-                }
-                var prices: [PriceKey: Price] = [:]
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: PriceRepository.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
-                    .decode(PriceRepository.Row.self) {
-                    let price = PriceRepository.price(from: row)
-                    prices[PriceKey(provider: row.2, model: row.3)] = price
-                }
-                var aliases: [PriceKey: PriceKey] = [:]
-                for try await (provider, model, canonicalProvider, canonicalModel) in try await connection.query(
-                    "SELECT lower(btrim(provider)), lower(btrim(model)), lower(btrim(canonical_provider)), lower(btrim(canonical_model)) FROM model_aliases",
-                    logger: logger
-                ).decode((String, String, String, String).self) {
-                    aliases[PriceKey(provider: provider, model: model)] = PriceKey(provider: canonicalProvider, model: canonicalModel)
-                }
-                let resets = try await WindowResetRepository.all(on: connection, logger: logger)
-                try await connection.query("COMMIT", logger: logger)
-                return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices, aliases: aliases, resets: resets)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        try await client.withLiveTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger) { connection in
+            let generation = try await Self.generation(on: connection, logger: logger)
+            var budgets: [UUID: BudgetInfo] = [:]
+            for try await (id, name, zone, active) in try await connection.query(
+                "SELECT id, name, timezone, active FROM budgets WHERE deleted_at IS NULL", logger: logger
+            ).decode((UUID, String, String, Bool).self) {
+                budgets[id] = BudgetInfo(id: id, name: name, timeZone: TimeZone(identifier: zone) ?? .gmt, active: active)
             }
+            var limits: [Limit] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: LimitRepository.selectColumns + " WHERE valid_to IS NULL"), logger: logger)
+                .decode(LimitRepository.Row.self) {
+                limits.append(try LimitRepository.limit(from: row))
+            }
+            var prices: [PriceKey: Price] = [:]
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: PriceRepository.selectColumns + " WHERE effective_to IS NULL"), logger: logger)
+                .decode(PriceRepository.Row.self) {
+                let price = PriceRepository.price(from: row)
+                prices[PriceKey(provider: row.2, model: row.3)] = price
+            }
+            var aliases: [PriceKey: PriceKey] = [:]
+            for try await (provider, model, canonicalProvider, canonicalModel) in try await connection.query(
+                "SELECT lower(btrim(provider)), lower(btrim(model)), lower(btrim(canonical_provider)), lower(btrim(canonical_model)) FROM model_aliases",
+                logger: logger
+            ).decode((String, String, String, String).self) {
+                aliases[PriceKey(provider: provider, model: model)] = PriceKey(provider: canonicalProvider, model: canonicalModel)
+            }
+            let resets = try await WindowResetRepository.all(on: connection, logger: logger)
+            return LimitCatalog(generation: generation, budgets: budgets, limits: limits, prices: prices, aliases: aliases, resets: resets)
         }
     }
 }

@@ -32,26 +32,20 @@ extension PostgresClient {
         }
     }
 
-    /// BEGIN, `body`, COMMIT (ROLLBACK when `body` throws) on a connection leased as
-    /// `withLiveConnection` leases it; errors come as they were thrown, not wrapped.
+    /// `begin` (BEGIN unless told), `body`, COMMIT (ROLLBACK when `body` throws) on a connection
+    /// leased as `withLiveConnection` leases it; errors come as they were thrown, not wrapped.
     /// Not postgres-nio's `withTransaction`: after an error that ended the session it sends
     /// ROLLBACK on the ended connection, and that query can never end, as any query sent there
     /// (a test ending the backend of a limit's change hung that way in the whole suite's run).
-    public func withLiveTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public func withLiveTransaction<T: Sendable>(_ begin: PostgresQuery = "BEGIN", logger: Logger,
+                                                 _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withLiveConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.query(begin, logger: logger)
             let value: T
             do {
                 value = try await body(connection)
-            } catch where !Self.sessionEnded(by: error) {
-                do {
-                    try await connection.query("ROLLBACK", logger: logger)
-                } catch let rollbackError {
-                    // The caller is told of the first failure; this one is logged, and a session
-                    // it ended still closes the connection (withLiveConnection).
-                    logger.warning("rollback failed", metadata: ["error": "\(String(reflecting: rollbackError))"])
-                    if Self.sessionEnded(by: rollbackError) { throw rollbackError }
-                }
+            } catch {
+                await connection.undo("ROLLBACK", after: error, logger: logger)
                 throw error
             }
             try await connection.query("COMMIT", logger: logger)
@@ -62,6 +56,27 @@ extension PostgresClient {
     /// Whether `error` is the server ending the session: a FATAL error.
     public static func sessionEnded(by error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.severity] == "FATAL"
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `statement` (a ROLLBACK, an unlock) to undo work that failed with `error`, unless
+    /// `error` (given when it came from this connection) ended the session: then there is nothing
+    /// left to undo, and a query sent on the ended connection never ends. The caller reports the
+    /// first error, so a failing `statement` is logged, not thrown; if it ended the session the
+    /// connection is closed here, so that no pool hands it on.
+    public func undo(_ statement: PostgresQuery, after error: (any Error)?, logger: Logger) async {
+        if isClosed { return }
+        if let error, PostgresClient.sessionEnded(by: error) { return }
+        do {
+            try await query(statement, logger: logger)
+        } catch let undoError {
+            logger.warning("undoing after an error failed", metadata: [
+                "statement": "\(statement.sql)", "error": "\(String(reflecting: undoError))", "after": "\(error.map { String(reflecting: $0) } ?? "-")",
+            ])
+            // The session is over either way; closing is only so the pool drops the connection.
+            if PostgresClient.sessionEnded(by: undoError) { try? await close() }
+        }
     }
 }
 

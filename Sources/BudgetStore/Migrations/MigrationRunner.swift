@@ -51,7 +51,7 @@ public struct MigrationRunner: Sendable {
             try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
             return report
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            await connection.undo("SELECT pg_advisory_unlock(\(Self.lockKey))", after: (error as? MigrationError)?.underlying ?? error, logger: logger)
             throw error
         }
     }
@@ -112,8 +112,8 @@ public struct MigrationRunner: Sendable {
                     """, logger: logger)
                 try await connection.query("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw MigrationError(.failed, "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(String(reflecting: error))")
+                await connection.undo("ROLLBACK", after: error, logger: logger)
+                throw MigrationError(.failed, "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(String(reflecting: error))", underlying: error)
             }
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             report.applied.append(migration.version)

@@ -104,7 +104,8 @@ public struct PriceSyncRepository: Sendable {
                 try await connection.query("SELECT pg_advisory_unlock(7303)", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(7303)", logger: logger)
+                // `body` failed on other connections; this session still holds the lock.
+                await connection.undo("SELECT pg_advisory_unlock(7303)", after: nil, logger: logger)
                 throw error
             }
         }
