@@ -60,22 +60,28 @@ extension PostgresClient {
 }
 
 extension PostgresConnection {
-    /// Runs `statement` (a ROLLBACK, an unlock) to undo work that failed with `error`, unless
-    /// `error` (given when it came from this connection) ended the session: then there is nothing
-    /// left to undo, and a query sent on the ended connection never ends. The caller reports the
-    /// first error, so a failing `statement` is logged, not thrown; if it ended the session the
-    /// connection is closed here, so that no pool hands it on.
+    /// Runs `statement` (a ROLLBACK, an unlock) to undo work that failed with `error`, and makes
+    /// sure no pool hands the connection on in a state nobody knows:
+    /// - when `error` (given when it came from this connection) ended the session, nothing is left
+    ///   to undo and a query sent on the ended connection never ends: the connection is closed
+    ///   instead (the caller may throw another error than this one, which `withLiveConnection`
+    ///   would not recognise);
+    /// - when `statement` fails, whether the transaction or the lock is still held is unknown: the
+    ///   failure is logged (the caller reports the first error) and the connection closed, which
+    ///   ends whatever its session held.
     public func undo(_ statement: PostgresQuery, after error: (any Error)?, logger: Logger) async {
-        if isClosed { return }
-        if let error, PostgresClient.sessionEnded(by: error) { return }
+        if let error, PostgresClient.sessionEnded(by: error) {
+            try? await close()   // the session is over; closing only drops the connection
+            return
+        }
+        guard !isClosed else { return }
         do {
             try await query(statement, logger: logger)
         } catch let undoError {
-            logger.warning("undoing after an error failed", metadata: [
+            logger.warning("undoing after an error failed; closing the connection", metadata: [
                 "statement": "\(statement.sql)", "error": "\(String(reflecting: undoError))", "after": "\(error.map { String(reflecting: $0) } ?? "-")",
             ])
-            // The session is over either way; closing is only so the pool drops the connection.
-            if PostgresClient.sessionEnded(by: undoError) { try? await close() }
+            try? await close()   // the server ends the session's transaction and locks with it
         }
     }
 }
