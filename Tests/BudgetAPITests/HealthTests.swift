@@ -77,10 +77,10 @@ struct HealthTests {
                 let logger = Logger(label: "HealthTests")
                 try await holder.query("BEGIN", logger: logger)
                 try await holder.query(lock, logger: logger)
-                let answer = Task { try await call() }
+                let pending = Task { try await call() }
                 try await admin.waitForSessionsWaitingForALock(running: statement)
                 try await admin.endSessionsWaitingForALock(running: statement)
-                let reply = await BudgetTestSupport.answer(of: answer, by: .now + .seconds(60))
+                let reply = await answer(of: pending, by: .now + .seconds(60))
                 try await holder.query("COMMIT", logger: logger)
                 return try reply.get()
             }

@@ -68,13 +68,14 @@ extension PostgresConnection {
     ///   would not recognise);
     /// - when `statement` fails, whether the transaction or the lock is still held is unknown: the
     ///   failure is logged (the caller reports the first error) and the connection closed, which
-    ///   ends whatever its session held.
+    ///   ends whatever its session held;
+    /// - a connection already closed (by an earlier undo, say) is left as it is.
     public func undo(_ statement: PostgresQuery, after error: (any Error)?, logger: Logger) async {
+        guard !isClosed else { return }
         if let error, PostgresClient.sessionEnded(by: error) {
             try? await close()   // the session is over; closing only drops the connection
             return
         }
-        guard !isClosed else { return }
         do {
             try await query(statement, logger: logger)
         } catch let undoError {

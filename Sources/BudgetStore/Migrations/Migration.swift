@@ -74,13 +74,10 @@ public struct MigrationError: Error, CustomStringConvertible, Sendable {
 
     public var code: Code
     public var message: String
-    /// The database's error behind a failed migration.
-    public var underlying: (any Error)?
 
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
-        self.underlying = underlying
     }
 
     public var description: String { message }

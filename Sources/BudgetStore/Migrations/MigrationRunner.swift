@@ -51,7 +51,8 @@ public struct MigrationRunner: Sendable {
             try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
             return report
         } catch {
-            await connection.undo("SELECT pg_advisory_unlock(\(Self.lockKey))", after: (error as? MigrationError)?.underlying ?? error, logger: logger)
+            // A migration's error comes wrapped, but its own undo has closed an ended session already.
+            await connection.undo("SELECT pg_advisory_unlock(\(Self.lockKey))", after: error, logger: logger)
             throw error
         }
     }
@@ -113,7 +114,7 @@ public struct MigrationRunner: Sendable {
                 try await connection.query("COMMIT", logger: logger)
             } catch {
                 await connection.undo("ROLLBACK", after: error, logger: logger)
-                throw MigrationError(.failed, "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(String(reflecting: error))", underlying: error)
+                throw MigrationError(.failed, "migration \(migration.version) (\(migration.name)) failed and was rolled back: \(String(reflecting: error))")
             }
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             report.applied.append(migration.version)
