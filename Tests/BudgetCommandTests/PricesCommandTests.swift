@@ -30,6 +30,15 @@ struct PricesCommandTests {
             let removed = try await runner.budget(["prices", "override", provider, model, "--remove"], database: database, environment: environment)
             #expect(removed.status == 0, "\(removed.errors)")
         }
+        // Off-peak hours: set with --hours, shown in the table.
+        let offPeak = try await runner.budget(["prices", "override", "deepseek", "deepseek-chat", "--input", "0.00000027", "--output", "0.0000011",
+                                               "--hours", "16:30-00:30 input=0.000000135,output=0.00000055"], database: database, environment: environment)
+        #expect(offPeak.status == 0, "\(offPeak.errors)")
+        let table = try await runner.budget(["prices", "show", "deepseek", "deepseek-chat"], database: database, environment: environment)
+        #expect(table.output.contains("16:30-00:30 input=0.000000135,output=0.00000055"), "\(table.output)")
+        let wrong = try await runner.budget(["prices", "override", "deepseek", "deepseek-chat", "--input", "0.00000027", "--output", "0.0000011",
+                                             "--hours", "16:30-24:00 input=0.000000135"], database: database, environment: environment)
+        #expect(wrong.status != 0 && wrong.errors.contains("times_of_day[0].end"), "the server's message: \(wrong.errors)")
         server.process.terminate()
         try await serve.waitForExit(server.process)
     }

@@ -1,4 +1,5 @@
 // Tests for the genai-prices v2 adapter: dated, time-of-day and tiered prices.
+import BudgetCore
 import Foundation
 import Testing
 import BudgetPricing
@@ -13,17 +14,41 @@ struct GenAIPricesAdapterTests {
         #expect(early.input == perMillion("10") && early.output == perMillion("40"))
     }
 
-    @Test("time-of-day prices: DeepSeek's peak rate (00:30–16:30 UTC) is observed whatever the hour of the sync")
+    @Test("time-of-day prices: DeepSeek's peak rate (00:30–16:30 UTC) is the base whatever the hour of the sync, the off-peak hours a window")
     func timeOfDay() throws {
-        // A stored price has no hour: the higher of the peak and off-peak rates, so that a sync in
-        // the off-peak hours neither prices the day's calls at the discount nor moves the price.
+        // The base is the higher of the peak and off-peak rates, so that a sync in the off-peak
+        // hours neither prices the day's calls at the discount nor moves the price; the other
+        // hours ride with it, from the end of the peak to its start (past midnight).
         let atNoon = try Fixture.genai().require(key("deepseek", "deepseek-chat"))            // 12:00 UTC
         #expect(atNoon.input == perMillion("0.27") && atNoon.output == perMillion("1.1"))
+        #expect(atNoon.prices.timesOfDay == [TimeOfDayPrice(start: 16 * 3600 + 30 * 60, end: 30 * 60, input: perMillion("0.135"),
+                                                            output: perMillion("0.55"), cacheRead: perMillion("0.035"))])
         let inTheEvening = try Fixture.genai(at: Date(timeIntervalSince1970: 1_795_291_200))  // 20:00 UTC
             .require(key("deepseek", "deepseek-chat"))
         #expect(inTheEvening.prices == atNoon.prices)
         let reasoner = try Fixture.genai(at: Date(timeIntervalSince1970: 1_795_291_200)).require(key("deepseek", "deepseek-reasoner"))
         #expect(reasoner.input == perMillion("0.55") && reasoner.output == perMillion("2.19") && reasoner.cacheRead == perMillion("0.14"))
+        #expect(reasoner.prices.timesOfDay.map(\.output) == [perMillion("0.55")])
+        // Models without time-of-day entries have no windows.
+        #expect(try Fixture.genai().require(key("openai", "o3")).prices.timesOfDay.isEmpty)
+    }
+
+    @Test("a time-of-day entry cheaper than the base is a window of its own; overlapping ones give none")
+    func cheaperHours() throws {
+        let adapter = PriceSource.GenAIPrices(evaluatedAt: Date(timeIntervalSince1970: 1_795_291_200))
+        func prices(_ list: String) throws -> PriceSet {
+            let document = #"[{"id": "acme", "models": [{"id": "acme-1", "prices": "# + list + "}]}]"
+            let result = try adapter.parse(Data(document.utf8), provider: nil)
+            return try #require(result.observations.first).prices
+        }
+        let night = try prices(#"[{"prices": {"input_mtok": 2, "output_mtok": 8}},"#
+            + #" {"constraint": {"start_time": "22:00:00Z", "end_time": "06:00:00Z"}, "prices": {"input_mtok": 1, "output_mtok": 8}}]"#)
+        #expect(night.input == perMillion("2"))
+        #expect(night.timesOfDay == [TimeOfDayPrice(start: 22 * 3600, end: 6 * 3600, input: perMillion("1"), output: perMillion("8"))])
+        let overlapping = try prices(#"[{"prices": {"input_mtok": 2, "output_mtok": 8}},"#
+            + #" {"constraint": {"start_time": "22:00:00Z", "end_time": "06:00:00Z"}, "prices": {"input_mtok": 1, "output_mtok": 8}},"#
+            + #" {"constraint": {"start_time": "05:00:00Z", "end_time": "07:00:00Z"}, "prices": {"input_mtok": 1.5, "output_mtok": 8}}]"#)
+        #expect(overlapping.input == perMillion("2") && overlapping.timesOfDay.isEmpty)
     }
 
     @Test("tiered values give the base price and a context tier")

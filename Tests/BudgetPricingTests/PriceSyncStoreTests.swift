@@ -1,5 +1,6 @@
 // A sync end to end: the real snapshots over HTTP into a real PostgreSQL.
 import AsyncHTTPClient
+import BudgetCore
 import BudgetPricing
 import BudgetStore
 import BudgetTestSupport
@@ -45,6 +46,33 @@ struct PriceSyncStoreTests {
                 #expect(second.outcomes.allSatisfy { $0.status == .notModified }, "every document answered 304")
                 #expect(try await scalar(client, "SELECT count(*)::text FROM prices") == versionsAfterFirst)
                 #expect(try await scalar(client, "SELECT count(*)::text FROM price_sync_runs") == "2")
+            }
+        }
+    }
+
+    /// genai-prices and llm-prices agree on deepseek-chat's $0.27/$1.10 (litellm, portkey and
+    /// openrouter state older generations, which the full set of sources leaves in conflict); the
+    /// off-peak hours genai-prices states come with that base into the price table, and the
+    /// engine's catalog prices an off-peak call with them.
+    @Test func offPeakHoursAreStoredWithTheBaseTheyCameWith() async throws {
+        let endpoint = try await TestDatabaseServer.shared.makeDatabase()
+        let logger = self.logger
+        try await fixtureServer().test(.live) { http in
+            let port = try #require(http.port)
+            try await withClient(endpoint) { client in
+                let sources = PriceSyncTests.sources(port: port).filter { ["genai_prices", "llm_prices"].contains($0.name) }
+                let job = PriceSyncJob(sources: sources, client: client, logger: logger)
+                #expect(try #require(try await job.run(dryRun: false, now: Fixture.instant)).status == "succeeded")
+                let current = "FROM prices WHERE provider_key = 'deepseek' AND model_key = 'deepseek-chat' AND effective_to IS NULL"
+                #expect(try await scalar(client, "SELECT input_per_token::text \(unescaped: current)") == "0.00000027")
+                #expect(try await scalar(client, "SELECT times_of_day::text \(unescaped: current)")
+                        == #"[{"end": "00:30", "input": "0.000000135", "start": "16:30", "output": "0.00000055", "cache_read": "0.000000035"}]"#)
+                let price = try #require(try await PriceRepository(client: client).current(logger: logger)
+                    .first { $0.key.provider == "deepseek" && $0.key.model == "deepseek-chat" }?.price)
+                let offPeak = Date(timeIntervalSince1970: 1_795_291_200)   // 2026-11-22 20:00 UTC
+                #expect(CostCalculator.cost(of: TokenUsage(input: 1_000_000, output: 0), at: price, madeAt: offPeak) == Decimal(string: "0.135"))
+                let second = try #require(try await job.run(dryRun: false, now: Fixture.instant))
+                #expect(second.plan.changes.isEmpty, "the windows compare equal to the stored ones")
             }
         }
     }

@@ -1,4 +1,5 @@
 // Tests for weighted cross-source verification on CROSSCHECK's real agreements and conflicts.
+import BudgetCore
 import Foundation
 import Testing
 import BudgetPricing
@@ -105,6 +106,22 @@ struct PriceVerifierTests {
             #expect(result.status == .conflict)
             #expect(result.accepted.input == perMillion("0.28"))
         }
+    }
+
+    @Test("DeepSeek's off-peak hours ride with the base price genai-prices states them with, and with no other")
+    func offPeakHoursRideWithTheirBase() throws {
+        let genai = try Fixture.genai().require(key("deepseek", "deepseek-chat"))
+        let llmPrices = try Fixture.llmPrices().require(key("deepseek", "deepseek-chat"))
+        #expect(!genai.prices.timesOfDay.isEmpty && llmPrices.prices.timesOfDay.isEmpty)
+        // Both state $0.27/$1.10 (one lineage: llm-prices follows genai-prices): the base is
+        // accepted, and the window comes with it.
+        let verified = try verifier.verify([genai, llmPrices])
+        #expect(verified.accepted.input == perMillion("0.27") && verified.accepted.timesOfDay == genai.prices.timesOfDay)
+        // genai-prices missing from the next sync, the base unchanged: the window stays.
+        #expect(try verifier.verify([llmPrices], current: verified.accepted).accepted.timesOfDay == genai.prices.timesOfDay)
+        // All the sources disagree and the current $0.28/$0.42 stays: no discount stated for that price.
+        let all = try verifier.verify(try observations("deepseek", "deepseek-chat"), current: PriceSet(input: perMillion("0.28"), output: perMillion("0.42")))
+        #expect(all.status == .conflict && all.accepted.timesOfDay.isEmpty)
     }
 
     @Test("deepseek-v4-flash: three older sources outweigh the newer primary unless freshness is weighted")

@@ -18,10 +18,57 @@ struct PricesController {
         var cacheReadPerToken: DecimalInput?
         var cacheWritePerToken: DecimalInput?
         var reasoningPerToken: DecimalInput?
+        var timesOfDay: [TimeOfDayBody]?
         enum CodingKeys: String, CodingKey {
             case inputPerToken = "input_per_token", outputPerToken = "output_per_token", cacheReadPerToken = "cache_read_per_token"
-            case cacheWritePerToken = "cache_write_per_token", reasoningPerToken = "reasoning_per_token"
+            case cacheWritePerToken = "cache_write_per_token", reasoningPerToken = "reasoning_per_token", timesOfDay = "times_of_day"
         }
+    }
+
+    /// Prices for hours of the UTC day, as stored and shown: `{"start": "16:30", "end": "00:30",
+    /// "input": "0.000000135", "output": …, "cache_read": …, "cache_write": …}` (USD per token).
+    struct TimeOfDayBody: Decodable {
+        var start: String?
+        var end: String?
+        var input: DecimalInput?
+        var output: DecimalInput?
+        var cacheRead: DecimalInput?
+        var cacheWrite: DecimalInput?
+        enum CodingKeys: String, CodingKey {
+            case start, end, input, output, cacheRead = "cache_read", cacheWrite = "cache_write"
+        }
+    }
+
+    /// The windows of a PUT, checked: times of the UTC day, two different ends, a price at least,
+    /// and no second of the day in two windows.
+    static func timesOfDay(_ bodies: [TimeOfDayBody]?) throws -> [TimeOfDayPrice] {
+        guard let bodies else { return [] }
+        guard bodies.count <= 24 else { throw APIError.badRequest("times_of_day takes at most 24 windows", field: "times_of_day") }
+        var windows: [TimeOfDayPrice] = []
+        for (index, body) in bodies.enumerated() {
+            let field = "times_of_day[\(index)]"
+            func time(_ text: String?, _ name: String) throws -> Int {
+                guard let text, let seconds = TimeOfDayPrice.secondsOfDay(text) else {
+                    throw APIError.badRequest("\(field).\(name) must be a UTC time of day such as \"16:30\"", field: "\(field).\(name)")
+                }
+                return seconds
+            }
+            let window = TimeOfDayPrice(
+                start: try time(body.start, "start"), end: try time(body.end, "end"),
+                input: try perToken(body.input, field: "\(field).input", required: false),
+                output: try perToken(body.output, field: "\(field).output", required: false),
+                cacheRead: try perToken(body.cacheRead, field: "\(field).cache_read", required: false),
+                cacheWrite: try perToken(body.cacheWrite, field: "\(field).cache_write", required: false))
+            guard window.start != window.end else {
+                throw APIError.badRequest("\(field) starts and ends at the same time; the base prices are those of the whole day", field: field)
+            }
+            guard window.isValid else { throw APIError.badRequest("\(field) states no price", field: field) }
+            if let other = windows.firstIndex(where: { $0.overlaps(window) }) {
+                throw APIError.badRequest("\(field) overlaps times_of_day[\(other)]", field: field)
+            }
+            windows.append(window)
+        }
+        return windows
     }
 
     static func perToken(_ input: DecimalInput?, field: String, required: Bool) throws -> Decimal? {
@@ -136,9 +183,11 @@ struct PricesController {
             let cacheRead = try Self.perToken(value.cacheReadPerToken, field: "cache_read_per_token", required: false)
             let cacheWrite = try Self.perToken(value.cacheWritePerToken, field: "cache_write_per_token", required: false)
             let reasoning = try Self.perToken(value.reasoningPerToken, field: "reasoning_per_token", required: false)
+            let timesOfDay = try Self.timesOfDay(value.timesOfDay)
             return try await idempotency.respond(operation: "prices.put:\(provider)/\(model)", request: request, hash: body.hash, logger: context.logger) {
                 let record = try await repository.setManual(provider: provider, model: model, input: input, output: output, cacheRead: cacheRead,
-                                                            cacheWrite: cacheWrite, reasoning: reasoning, by: request.actor, logger: context.logger)
+                                                            cacheWrite: cacheWrite, reasoning: reasoning, timesOfDay: timesOfDay,
+                                                            by: request.actor, logger: context.logger)
                 catalog.invalidate()
                 return (.ok, Views.price(record))
             }

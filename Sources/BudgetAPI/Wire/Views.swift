@@ -97,12 +97,23 @@ enum Views {
         ])
     }
 
+    /// A window of the day as stored (`TimeOfDayPrice.Row`): kinds the window leaves to the base are left out.
+    static func timeOfDay(_ window: TimeOfDayPrice) -> JSONValue {
+        let row = window.row
+        var members: [String: JSONValue] = ["start": .string(row.start), "end": .string(row.end)]
+        for (name, price) in [("input", row.input), ("output", row.output), ("cache_read", row.cacheRead), ("cache_write", row.cacheWrite)] {
+            if let price { members[name] = .string(price) }
+        }
+        return .object(members)
+    }
+
     static func price(_ record: PriceRecord) -> JSONValue {
         .object([
             "id": .id(record.price.id), "provider": .string(record.price.provider), "model": .string(record.price.model),
             "input_per_token": .money(record.price.input), "output_per_token": .money(record.price.output),
             "cache_read_per_token": .money(record.price.cacheRead), "cache_write_per_token": .money(record.price.cacheWrite),
-            "reasoning_per_token": .money(record.price.reasoning), "status": .string(record.status), "source": .string(record.source),
+            "reasoning_per_token": .money(record.price.reasoning),
+            "times_of_day": .array(record.price.timesOfDay.map(timeOfDay)), "status": .string(record.status), "source": .string(record.source),
             "set_by": .text(record.setBy), "effective_from": .instant(record.price.effectiveFrom), "effective_to": .instant(record.effectiveTo),
         ])
     }

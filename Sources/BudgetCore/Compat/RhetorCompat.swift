@@ -60,9 +60,10 @@ public enum RhetorCompat {
 
     /// Rhetor's cost estimate: all input at the input price plus the output at the output price;
     /// nil prices (an unknown model) give nil costs — unknown, never free.
-    /// (A long-context tier applies as in `CostCalculator.estimate`, so the total is the engine's.)
+    /// (A long-context tier and the dearest hour of the day apply as in `CostCalculator.estimate`,
+    /// so the total is the engine's.)
     public static func costEstimate(inputTokens: Int64, outputTokens: Int64, price basePrice: Price?) -> CostEstimate {
-        guard let price = basePrice?.applicable(inputSize: inputTokens, batch: false) else { return CostEstimate(inputTokens: inputTokens, outputTokens: outputTokens, inputCost: nil, outputCost: nil) }
+        guard let price = basePrice?.dearest(inputTokens: inputTokens, outputTokens: outputTokens) else { return CostEstimate(inputTokens: inputTokens, outputTokens: outputTokens, inputCost: nil, outputCost: nil) }
         return CostEstimate(inputTokens: inputTokens, outputTokens: outputTokens,
                             inputCost: Decimal(inputTokens) * price.input, outputCost: Decimal(outputTokens) * price.output)
     }

@@ -16,11 +16,15 @@ public struct Price: Sendable, Hashable {
     public var batchOutput: Decimal?
     /// Long-context prices, by ascending threshold.
     public var contextTiers: [ContextTier]
+    /// Prices for calls made at certain hours of the UTC day (off-peak rates); the base prices
+    /// are those of the rest of the day.
+    public var timesOfDay: [TimeOfDayPrice]
     public var effectiveFrom: Date
 
     public init(id: UUID, provider: String, model: String, input: Decimal, output: Decimal,
                 cacheRead: Decimal? = nil, cacheWrite: Decimal? = nil, reasoning: Decimal? = nil,
-                batchInput: Decimal? = nil, batchOutput: Decimal? = nil, contextTiers: [ContextTier] = [], effectiveFrom: Date) {
+                batchInput: Decimal? = nil, batchOutput: Decimal? = nil, contextTiers: [ContextTier] = [],
+                timesOfDay: [TimeOfDayPrice] = [], effectiveFrom: Date) {
         self.id = id
         self.provider = provider
         self.model = model
@@ -32,24 +36,45 @@ public struct Price: Sendable, Hashable {
         self.batchInput = batchInput
         self.batchOutput = batchOutput
         self.contextTiers = contextTiers.sorted { $0.thresholdTokens < $1.thresholdTokens }
+        self.timesOfDay = timesOfDay.sorted { $0.start < $1.start }
         self.effectiveFrom = effectiveFrom
     }
 
-    /// The prices a request pays: the tier for its input size (input + cache reads + cache
-    /// writes above the threshold), then the batch prices when it went through a batch API.
-    public func applicable(inputSize: Int64, batch: Bool) -> Price {
-        var prices = self
+    /// The prices a request pays: those of the hours it was made in (when `madeAt` falls in one
+    /// of the price's windows of the day), then the tier for its input size (input + cache reads +
+    /// cache writes above the threshold), then the batch prices when it went through a batch API.
+    public func applicable(inputSize: Int64, batch: Bool, madeAt: Date? = nil) -> Price {
+        var prices = madeAt.flatMap { madeAt in timesOfDay.first { $0.contains(madeAt) } }.map(during) ?? self
         if let tier = contextTiers.last(where: { inputSize > $0.thresholdTokens }) {
-            prices.input = tier.input ?? input
-            prices.output = tier.output ?? output
-            prices.cacheRead = tier.cacheRead ?? cacheRead
-            prices.cacheWrite = tier.cacheWrite ?? cacheWrite
+            prices.input = tier.input ?? prices.input
+            prices.output = tier.output ?? prices.output
+            prices.cacheRead = tier.cacheRead ?? prices.cacheRead
+            prices.cacheWrite = tier.cacheWrite ?? prices.cacheWrite
         }
         if batch {
             prices.input = batchInput ?? prices.input
             prices.output = batchOutput ?? prices.output
         }
         return prices
+    }
+
+    /// The base prices as `window` replaces them, for a call made in its hours.
+    func during(_ window: TimeOfDayPrice) -> Price {
+        var prices = self
+        prices.input = window.input ?? input
+        prices.output = window.output ?? output
+        prices.cacheRead = window.cacheRead ?? cacheRead
+        prices.cacheWrite = window.cacheWrite ?? cacheWrite
+        return prices
+    }
+
+    /// The prices, as they apply to a request of this size, at the hour of the day when
+    /// `inputTokens` and `outputTokens` cost the most: what an estimate made before the call
+    /// (at an hour it cannot know) must count on.
+    public func dearest(inputTokens: Int64, outputTokens: Int64) -> Price {
+        let hours = [self] + timesOfDay.map(during)
+        func total(_ price: Price) -> Decimal { Decimal(inputTokens) * price.input + Decimal(outputTokens) * price.output }
+        return hours.map { $0.applicable(inputSize: inputTokens, batch: false) }.max { total($0) < total($1) }!
     }
 }
 
@@ -76,9 +101,10 @@ public enum CostCalculator {
     /// output and cost the reasoning price only when the model has one.
     /// With `batch`, the batch prices apply; above a context tier's threshold, that tier's prices
     /// apply to the whole request.
-    public static func cost(of usage: TokenUsage, at basePrice: Price, batch: Bool = false) -> Decimal {
+    /// With `madeAt` (when the call was made), the prices of that time of day apply.
+    public static func cost(of usage: TokenUsage, at basePrice: Price, batch: Bool = false, madeAt: Date? = nil) -> Decimal {
         let inputSize = usage.input.addingReportingOverflow(usage.cacheRead).partialValue.addingReportingOverflow(usage.cacheWrite).partialValue
-        let price = basePrice.applicable(inputSize: inputSize, batch: batch)
+        let price = basePrice.applicable(inputSize: inputSize, batch: batch, madeAt: madeAt)
         let plainOutput = usage.output - (price.reasoning == nil ? 0 : usage.reasoning)
         var cost = Decimal(usage.input) * price.input
         cost += Decimal(plainOutput) * price.output
@@ -91,9 +117,10 @@ public enum CostCalculator {
     }
 
     /// The most an allocation estimate can cost: all input at the input price and the maximum
-    /// output at the output price.
+    /// output at the output price, at the dearest hour of the day (the call is made later, at an
+    /// hour the reservation cannot know).
     public static func estimate(inputTokens: Int64, maxOutputTokens: Int64, at basePrice: Price) -> Decimal {
-        let price = basePrice.applicable(inputSize: inputTokens, batch: false)
+        let price = basePrice.dearest(inputTokens: inputTokens, outputTokens: maxOutputTokens)
         return Decimal(inputTokens) * price.input + Decimal(maxOutputTokens) * price.output
     }
 }

@@ -73,13 +73,9 @@ struct ObservationCollector {
                 merged.prices[field] = observation.prices[field]
             }
         }
-        let tiersConflict = !existing.prices.contextTiers.isEmpty && !observation.prices.contextTiers.isEmpty
-            && existing.prices.contextTiers != observation.prices.contextTiers
-        if tiersConflict || conflicts.contains(.input) || conflicts.contains(.output) {
-            merged.prices.contextTiers = []
-        } else if merged.prices.contextTiers.isEmpty {
-            merged.prices.contextTiers = observation.prices.contextTiers
-        }
+        let baseConflicts = conflicts.contains(.input) || conflicts.contains(.output)
+        merged.prices.contextTiers = Self.ridingWithTheBase(existing.prices.contextTiers, observation.prices.contextTiers, baseConflicts: baseConflicts)
+        merged.prices.timesOfDay = Self.ridingWithTheBase(existing.prices.timesOfDay, observation.prices.timesOfDay, baseConflicts: baseConflicts)
         merged.rawEntry = "[" + existing.rawEntry + "," + observation.rawEntry + "]"
         if conflicts.isEmpty {
             byKey[key] = merged
@@ -106,6 +102,13 @@ struct ObservationCollector {
         return ProviderNames.canonical(raw) != observation.key.provider
     }
 
+    /// Prices that ride with the base (long-context tiers, hours of the day) of two entries for one
+    /// model: none when the entries disagree on them or on the base, else those either states.
+    static func ridingWithTheBase<Extra: Equatable>(_ existing: [Extra], _ other: [Extra], baseConflicts: Bool) -> [Extra] {
+        if baseConflicts || (!existing.isEmpty && !other.isEmpty && existing != other) { return [] }
+        return existing.isEmpty ? other : existing
+    }
+
     static func states(_ prices: PriceSet, _ field: PriceField) -> Bool {
         guard let value = prices[field] else { return false }
         return !value.isZero
@@ -114,6 +117,7 @@ struct ObservationCollector {
     static func statedFields(_ prices: PriceSet) -> Set<String> {
         var fields = Set(PriceField.allCases.filter { states(prices, $0) }.map(\.rawValue))
         if !prices.contextTiers.isEmpty { fields.insert("context_tiers") }
+        if !prices.timesOfDay.isEmpty { fields.insert("times_of_day") }
         return fields
     }
 

@@ -1,4 +1,5 @@
 // Adapter for pydantic genai-prices v2 data.json (providers → models → prices per million).
+import BudgetCore
 import Foundation
 
 extension PriceSource {
@@ -12,10 +13,12 @@ extension PriceSource {
     /// - Conditional prices (a list) are tried last to first; the first whose `start_date` has come
     ///   at `evaluatedAt` (on the UTC day), or that has no constraint, wins; if none holds the first
     ///   is used, as the schema says. Prices for a time of day (a `start_time`–`end_time` UTC window,
-    ///   e.g. DeepSeek's peak and off-peak rates) are alternatives to that winner: a stored price has
-    ///   no hour, so the highest of them (by input, then output) is observed, whatever the hour of
-    ///   the sync. Taking the rate of the sync's hour would price a whole day's calls at an
-    ///   off-peak discount after a sync in the evening, and move the price twice a day.
+    ///   e.g. DeepSeek's peak and off-peak rates) are alternatives to that winner: the highest of
+    ///   them (by input, then output) is observed as the base price, whatever the hour of the sync,
+    ///   and the hours at other prices ride with it as `timesOfDay` windows, so that each call is
+    ///   priced at the rate of the hour it was made in (and an estimate, made before the call, at
+    ///   the dearest). Taking the rate of the sync's hour as the price would price a whole day's
+    ///   calls at an off-peak discount after a sync in the evening, and move the price twice a day.
     /// - A model is observed under its `id` and under every exact `equals` name of its `match`
     ///   clause (genai's `mistral-large` lists `mistral-large-latest`, `-2407`, `-2411`), since the
     ///   source states those names have that price. `starts_with`/`regex` patterns are not expanded.
@@ -91,8 +94,9 @@ extension PriceSource {
             return result
         }
 
-        /// The prices in force on `evaluatedAt`'s day: the winner of the dated entries, or the highest
-        /// of it and the time-of-day entries after it (see the type's notes).
+        /// The prices in force on `evaluatedAt`'s day: the winner of the dated entries, or, with
+        /// time-of-day entries after it, the highest of them all with the other hours as
+        /// `timesOfDay` windows (see the type's notes).
         func activePrices(_ value: ExactJSON) throws(EntrySkip) -> PriceSet {
             if let object = value.objectValue { return try priceSet(object) }
             guard let list = value.arrayValue, !list.isEmpty else {
@@ -105,25 +109,49 @@ extension PriceSource {
                 return try priceSet(object)
             }
             var winner = 0
-            var hourly: [Int] = []
+            var hourly: [(index: Int, start: Int, end: Int)] = []
             search: for index in list.indices.reversed() {
                 switch try constraint(list[index]["constraint"]) {
-                case .timeOfDay: hourly.append(index)
+                case .timeOfDay(let start, let end): hourly.append((index, start, end))
                 case .holds:
                     winner = index
                     break search
                 case .notYet: continue
                 }
             }
-            var highest = try prices(list[winner])
-            for index in hourly where index > winner {
-                let alternative = try prices(list[index])
-                if Self.isHigher(alternative, than: highest) { highest = alternative }
+            let base = try prices(list[winner])
+            var hours: [(prices: PriceSet, start: Int, end: Int)] = []
+            for entry in hourly.reversed() where entry.index > winner {
+                hours.append((try prices(list[entry.index]), entry.start, entry.end))
             }
+            var highest = base
+            for hour in hours where Self.isHigher(hour.prices, than: highest) { highest = hour.prices }
+            highest.timesOfDay = Self.otherHours(base: base, hours: hours, highest: highest)
             return highest
         }
 
-        enum ConstraintState { case holds, notYet, timeOfDay }
+        /// The hours of the day whose prices are not `highest`, as windows: each time-of-day entry's
+        /// own window when the highest is the entry that holds at other times, or the rest of the
+        /// day when the highest is the one time-of-day entry (DeepSeek: 00:30-16:30 UTC at the
+        /// full rates, so 16:30-00:30 at the base entry's). Anything else (overlapping windows,
+        /// several entries above the base) is priced at the highest all day, as before.
+        static func otherHours(base: PriceSet, hours: [(prices: PriceSet, start: Int, end: Int)], highest: PriceSet) -> [TimeOfDayPrice] {
+            func window(_ prices: PriceSet, start: Int, end: Int) -> TimeOfDayPrice? {
+                let window = TimeOfDayPrice(start: start, end: end, input: prices.input, output: prices.output,
+                                            cacheRead: prices.cacheRead, cacheWrite: prices.cacheWrite)
+                return window.isValid ? window : nil
+            }
+            if highest == base {
+                let windows = hours.compactMap { window($0.prices, start: $0.start, end: $0.end) }
+                guard windows.count == hours.count,
+                      !windows.indices.contains(where: { i in windows[(i + 1)...].contains { $0.overlaps(windows[i]) } }) else { return [] }
+                return windows.filter { $0.input != base.input || $0.output != base.output || $0.cacheRead != base.cacheRead || $0.cacheWrite != base.cacheWrite }
+            }
+            guard hours.count == 1, let rest = window(base, start: hours[0].end, end: hours[0].start) else { return [] }
+            return [rest]
+        }
+
+        enum ConstraintState { case holds, notYet, timeOfDay(start: Int, end: Int) }
 
         func constraint(_ constraint: ExactJSON?) throws(EntrySkip) -> ConstraintState {
             guard let constraint, !constraint.isNull else { return .holds }
@@ -134,10 +162,10 @@ extension PriceSource {
                 return UTCDay.dateString(evaluatedAt) >= text ? .holds : .notYet
             }
             if let startText = constraint["start_time"]?.stringValue, let endText = constraint["end_time"]?.stringValue {
-                guard UTCDay.timeOfDay(startText) != nil, UTCDay.timeOfDay(endText) != nil else {
+                guard let start = UTCDay.timeOfDay(startText), let end = UTCDay.timeOfDay(endText) else {
                     throw EntrySkip(.malformedEntry("start_time/end_time are not UTC times"))
                 }
-                return .timeOfDay
+                return .timeOfDay(start: start, end: end)
             }
             throw EntrySkip(.malformedEntry("unknown price constraint \(constraint.jsonText)"))
         }

@@ -1,4 +1,5 @@
 // Calendar arithmetic in UTC without Calendar or DateFormatter, for dated price rules.
+import BudgetCore
 import Foundation
 
 /// UTC dates and times of day as the catalogues write them (`2025-06-10`, `16:30:00Z`).
@@ -36,17 +37,6 @@ enum UTCDay {
 
     /// Seconds since midnight for `HH:MM[:SS][Z]` (UTC only); nil for other offsets or shapes.
     static func timeOfDay(_ text: String) -> Int? {
-        var body = Substring(text)
-        if body.hasSuffix("Z") { body = body.dropLast() }
-        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count),
-              let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
-        var seconds = 0
-        if parts.count == 3 {
-            guard let value = Int(parts[2].split(separator: ".").first ?? ""), (0...59).contains(value) else { return nil }
-            seconds = value
-        }
-        return hours * 3600 + minutes * 60 + seconds
+        TimeOfDayPrice.secondsOfDay(text)
     }
 }

@@ -1,4 +1,5 @@
-// A model's per-token USD prices by kind, with optional batch and long-context prices.
+// A model's per-token USD prices by kind, with optional batch, long-context and time-of-day prices.
+import BudgetCore
 import Foundation
 
 /// USD per single token for each kind. Nil means the source does not state that kind
@@ -15,10 +16,13 @@ public struct PriceSet: Sendable, Hashable, Codable {
     public var batchOutput: Decimal?
     /// Long-context tiers, ascending by threshold.
     public var contextTiers: [ContextTierPrice]
+    /// Prices for calls made at certain hours of the UTC day, ascending by start; the prices above
+    /// are those of the rest of the day.
+    public var timesOfDay: [TimeOfDayPrice]
 
     public init(input: Decimal? = nil, output: Decimal? = nil, cacheRead: Decimal? = nil,
                 cacheWrite: Decimal? = nil, reasoning: Decimal? = nil, batchInput: Decimal? = nil,
-                batchOutput: Decimal? = nil, contextTiers: [ContextTierPrice] = []) {
+                batchOutput: Decimal? = nil, contextTiers: [ContextTierPrice] = [], timesOfDay: [TimeOfDayPrice] = []) {
         self.input = input
         self.output = output
         self.cacheRead = cacheRead
@@ -27,6 +31,7 @@ public struct PriceSet: Sendable, Hashable, Codable {
         self.batchInput = batchInput
         self.batchOutput = batchOutput
         self.contextTiers = contextTiers.sorted { $0.thresholdTokens < $1.thresholdTokens }
+        self.timesOfDay = timesOfDay.sorted { $0.start < $1.start }
     }
 
     public subscript(field: PriceField) -> Decimal? {

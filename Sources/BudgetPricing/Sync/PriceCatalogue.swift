@@ -1,6 +1,7 @@
 // The price catalogue bundled with Budget (sql/seed/price-catalogue.json), so that a fresh
 // install without network prices usage from its first start. Generated from the sources by
 // `budget prices bundle`, with the same verification and provenance as a sync.
+import BudgetCore
 import Foundation
 import Logging
 
@@ -18,10 +19,12 @@ public struct PriceCatalogue: Codable, Sendable {
         public var prices: [String: String]
         public var provenance: [String: [[String: String]]]
         public var contextTiers: [PriceSyncJob.TierRow]?
+        public var timesOfDay: [TimeOfDayPrice.Row]?
 
         enum CodingKeys: String, CodingKey {
             case provider, model, status, prices, provenance
             case contextTiers = "context_tiers"
+            case timesOfDay = "times_of_day"
         }
     }
 
@@ -51,7 +54,8 @@ public struct PriceCatalogue: Codable, Sendable {
                 Entry(provider: change.key.storedProvider, model: change.key.model, status: change.status.rawValue,
                              prices: PriceSyncJob.pricesJSON(change.new).filter { PriceUpdatePlan.storedFields.map(\.rawValue).contains($0.key) },
                              provenance: PriceSyncJob.provenanceRows(change),
-                             contextTiers: change.new.contextTiers.isEmpty ? nil : PriceSyncJob.tiersJSON(change.new.contextTiers))
+                             contextTiers: change.new.contextTiers.isEmpty ? nil : PriceSyncJob.tiersJSON(change.new.contextTiers),
+                             timesOfDay: change.new.timesOfDay.isEmpty ? nil : change.new.timesOfDay.map(\.row))
             }
         )
     }

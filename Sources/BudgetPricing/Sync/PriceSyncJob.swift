@@ -57,6 +57,7 @@ public struct PriceSyncJob: Sendable {
             set.contextTiers = price.contextTiers.map {
                 ContextTierPrice(thresholdTokens: $0.thresholdTokens, input: $0.input, output: $0.output, cacheRead: $0.cacheRead, cacheWrite: $0.cacheWrite)
             }
+            set.timesOfDay = price.timesOfDay
             current[CanonicalModelKey(storedProvider: record.key.provider, model: record.key.model)] = CurrentPrice(prices: set, status: record.status)
         }
         let states = try await repository.sourceStates(logger: logger)
@@ -212,7 +213,8 @@ public struct PriceSyncJob: Sendable {
             provider: change.key.storedProvider, model: change.key.model, input: change.new[.input]!, output: change.new[.output]!,
             cacheRead: change.new[.cacheRead], cacheWrite: change.new[.cacheWrite], reasoning: change.new[.reasoning],
             batchInput: change.new[.batchInput], batchOutput: change.new[.batchOutput],
-            status: change.status.rawValue, provenance: jsonText(provenanceRows(change)), contextTiers: jsonText(tiersJSON(change.new.contextTiers)))
+            status: change.status.rawValue, provenance: jsonText(provenanceRows(change)), contextTiers: jsonText(tiersJSON(change.new.contextTiers)),
+            timesOfDay: TimeOfDayPrice.json(change.new.timesOfDay))
     }
 
     /// Tiers as stored: `[{"threshold_tokens": 200000, "input": "…", …}]`, decimals as strings.

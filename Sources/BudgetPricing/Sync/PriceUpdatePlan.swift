@@ -1,5 +1,6 @@
 // From a sync's verification results to the price versions to write: pure, so the dry run and
 // the real run decide identically.
+import BudgetCore
 import Foundation
 
 /// A model's current price as the planner needs it.
@@ -58,7 +59,9 @@ public struct PriceUpdatePlan: Sendable {
             }
             guard new[.input] != nil, new[.output] != nil else { continue }
             new.contextTiers = result.accepted.contextTiers
-            if let existing, storedFields.allSatisfy({ existing.prices[$0] == new[$0] }), existing.prices.contextTiers == new.contextTiers {
+            new.timesOfDay = result.accepted.timesOfDay
+            if let existing, storedFields.allSatisfy({ existing.prices[$0] == new[$0] }), existing.prices.contextTiers == new.contextTiers,
+               existing.prices.timesOfDay == new.timesOfDay {
                 plan.unchanged += 1
                 continue
             }

@@ -1,4 +1,5 @@
 // Weighted, lineage-aware cross-source verification of one model's prices.
+import BudgetCore
 import Foundation
 
 /// Decides, per price field, whether the sources' values may replace the current price.
@@ -76,6 +77,7 @@ public struct PriceVerifier: Sendable {
             accepted[field] = outcome.resolved(current: current?[field])
         }
         accepted.contextTiers = contextTiers(observations: observations, accepted: accepted, current: current)
+        accepted.timesOfDay = timesOfDay(observations: observations, accepted: accepted, current: current)
         return VerificationResult(key: key, kind: kind, outcomes: outcomes, status: Self.status(of: outcomes), accepted: accepted)
     }
 
@@ -176,5 +178,25 @@ public struct PriceVerifier: Sendable {
         }
         let best = matching.max { (profiles[$0.source]?.weight ?? 0, $1.source) < (profiles[$1.source]?.weight ?? 0, $0.source) }
         return best?.prices.contextTiers ?? current?.contextTiers ?? []
+    }
+
+    /// Prices for hours of the day are stated by one source (genai-prices, for DeepSeek's
+    /// off-peak rates) and ride with the base price as tiers do, newest first: those of the
+    /// highest-weight source that states them with the accepted input and output; else the
+    /// current ones while the base is unchanged (the source may be down this time); else none, so
+    /// that a discount is never applied to a base price it was not stated with.
+    func timesOfDay(observations: [PriceObservation], accepted: PriceSet, current: PriceSet?) -> [TimeOfDayPrice] {
+        func matches(_ stated: Decimal?, _ wanted: Decimal?) -> Bool {
+            guard let stated, let wanted else { return false }
+            return agree(stated, wanted)
+        }
+        let matching = observations.filter {
+            !$0.prices.timesOfDay.isEmpty && matches($0.prices.input, accepted.input) && matches($0.prices.output, accepted.output)
+        }
+        if let best = matching.max(by: { (profiles[$0.source]?.weight ?? 0, $1.source) < (profiles[$1.source]?.weight ?? 0, $0.source) }) {
+            return best.prices.timesOfDay
+        }
+        if let current, current.input == accepted.input, current.output == accepted.output { return current.timesOfDay }
+        return []
     }
 }

@@ -207,7 +207,7 @@ public struct BudgetEngine: Sendable {
         if let stated = input.costUSD {
             (cost, status) = (stated, .callerPriced)
         } else if let price {
-            (cost, status) = (CostCalculator.cost(of: input.usage, at: price, batch: input.batch), .priced)
+            (cost, status) = (CostCalculator.cost(of: input.usage, at: price, batch: input.batch, madeAt: occurredAt), .priced)
         } else {
             (cost, status) = (nil, .unpriced)
         }

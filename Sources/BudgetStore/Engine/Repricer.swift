@@ -68,7 +68,7 @@ extension BudgetEngine {
                     guard let price = catalog.price(provider: record.scope.provider, model: record.scope.model, naming: naming),
                           price.id != record.priceID else { continue }
                     var priced = record
-                    let cost = CostCalculator.cost(of: record.usage, at: price, batch: record.batch ?? false)
+                    let cost = CostCalculator.cost(of: record.usage, at: price, batch: record.batch ?? false, madeAt: record.occurredAt)
                     // What the windows already counted for this record (nothing if it was unpriced).
                     let counted = record.pricingStatus == .priced ? (record.costUSD.flatMap { Decimal(exactly: $0) } ?? 0) : 0
                     priced.costUSD = cost.plainText

@@ -22,16 +22,17 @@ public struct PriceRepository: Sendable {
     }
 
     typealias Row = (UUID, String, String, String, String, Decimal, Decimal, Decimal?, Decimal?, Decimal?, Date, Date?, String, String, String?,
-                     Decimal?, Decimal?, String)
+                     Decimal?, Decimal?, String, String)
     static let selectColumns = """
         SELECT id, provider, provider_key, model_key, model, input_per_token, output_per_token, cache_read_per_token,
                cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by,
-               batch_input_per_token, batch_output_per_token, context_tiers::text FROM prices
+               batch_input_per_token, batch_output_per_token, context_tiers::text, times_of_day::text FROM prices
         """
 
     static func price(from row: Row) -> Price {
         Price(id: row.0, provider: row.1, model: row.4, input: row.5, output: row.6, cacheRead: row.7, cacheWrite: row.8, reasoning: row.9,
-              batchInput: row.15, batchOutput: row.16, contextTiers: contextTiers(row.17), effectiveFrom: row.10)
+              batchInput: row.15, batchOutput: row.16, contextTiers: contextTiers(row.17),
+              timesOfDay: TimeOfDayPrice.windows(json: row.18) ?? [], effectiveFrom: row.10)
     }
 
     /// `[{"threshold_tokens": 200000, "input": "0.000006", …}]` (decimal strings) as tiers.
@@ -57,20 +58,21 @@ public struct PriceRepository: Sendable {
     /// Sets a manual price (an override sources never replace): closes the current version (if any),
     /// adds the new one, and writes the audit trail (who, when, old and new values).
     public func setManual(provider: String, model: String, input: Decimal, output: Decimal, cacheRead: Decimal?, cacheWrite: Decimal?,
-                          reasoning: Decimal?, by actor: String?, logger: Logger) async throws -> PriceRecord {
-        try await client.withLiveTransaction(logger: logger) { connection in
+                          reasoning: Decimal?, timesOfDay: [TimeOfDayPrice] = [], by actor: String?, logger: Logger) async throws -> PriceRecord {
+        let timesOfDay = TimeOfDayPrice.json(timesOfDay)
+        return try await client.withLiveTransaction(logger: logger) { connection in
             try await connection.query("""
                 UPDATE prices SET effective_to = now()
                 WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND effective_to IS NULL
                 """, logger: logger)
             let rows = try await connection.query("""
                 INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
-                                    cache_write_per_token, reasoning_per_token, status, source, set_by)
+                                    cache_write_per_token, reasoning_per_token, times_of_day, status, source, set_by)
                 VALUES (\(provider), \(model), lower(btrim(\(provider))), lower(btrim(\(model))), \(input), \(output), \(cacheRead),
-                        \(cacheWrite), \(reasoning), 'manual', 'manual', \(actor))
+                        \(cacheWrite), \(reasoning), \(timesOfDay)::jsonb, 'manual', 'manual', \(actor))
                 RETURNING id, provider, provider_key, model_key, model, input_per_token, output_per_token, cache_read_per_token,
                           cache_write_per_token, reasoning_per_token, effective_from, effective_to, status, source, set_by,
-                          batch_input_per_token, batch_output_per_token, context_tiers::text
+                          batch_input_per_token, batch_output_per_token, context_tiers::text, times_of_day::text
                 """, logger: logger)
             var written: PriceRecord?
             for try await row in rows.decode(Row.self) { written = Self.record(from: row) }
@@ -100,10 +102,10 @@ public struct PriceRepository: Sendable {
             try await connection.query("""
                 INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                     cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                    status, source, provenance, sync_run_id, context_tiers)
+                                    status, source, provenance, sync_run_id, context_tiers, times_of_day)
                 SELECT provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                        cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                       status, source, provenance, sync_run_id, context_tiers
+                       status, source, provenance, sync_run_id, context_tiers, times_of_day
                 FROM prices
                 WHERE provider_key = lower(btrim(\(provider))) AND model_key = lower(btrim(\(model))) AND status <> 'manual'
                 ORDER BY effective_from DESC LIMIT 1
@@ -129,14 +131,14 @@ public struct PriceRepository: Sendable {
                 WITH inserted AS (
                     INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                         cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                        status, source, provenance, context_tiers)
+                                        status, source, provenance, context_tiers, times_of_day)
                     SELECT e.provider, e.model, lower(btrim(e.provider)), lower(btrim(e.model)),
                            (e.prices->>'input')::numeric, (e.prices->>'output')::numeric, (e.prices->>'cache_read')::numeric,
                            (e.prices->>'cache_write')::numeric, (e.prices->>'reasoning')::numeric,
                            (e.prices->>'batch_input')::numeric, (e.prices->>'batch_output')::numeric,
-                           e.status, 'bundle', coalesce(e.provenance, '{}'), coalesce(e.context_tiers, '[]')
+                           e.status, 'bundle', coalesce(e.provenance, '{}'), coalesce(e.context_tiers, '[]'), coalesce(e.times_of_day, '[]')
                     FROM jsonb_to_recordset(\(json)::jsonb) AS e(provider text, model text, status text, prices jsonb, provenance jsonb,
-                                                                 context_tiers jsonb)
+                                                                 context_tiers jsonb, times_of_day jsonb)
                     WHERE NOT EXISTS (SELECT 1 FROM prices)
                     RETURNING 1
                 )
@@ -180,7 +182,7 @@ public struct PriceRepository: Sendable {
                        'input_per_token', input_per_token::text, 'output_per_token', output_per_token::text,
                        'cache_read_per_token', cache_read_per_token::text, 'cache_write_per_token', cache_write_per_token::text,
                        'reasoning_per_token', reasoning_per_token::text, 'batch_input_per_token', batch_input_per_token::text,
-                       'batch_output_per_token', batch_output_per_token::text, 'context_tiers', context_tiers,
+                       'batch_output_per_token', batch_output_per_token::text, 'context_tiers', context_tiers, 'times_of_day', times_of_day,
                        'effective_from', effective_from, 'effective_to', effective_to, 'provenance', provenance, 'sync_run_id', sync_run_id)
                    ORDER BY p.provider_key, p.model_key), '[]')::text
             FROM prices p

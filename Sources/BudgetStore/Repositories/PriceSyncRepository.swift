@@ -27,9 +27,12 @@ public struct PriceSyncRepository: Sendable {
         public var provenance: String
         /// JSON array of tiers (see PriceRepository.contextTiers).
         public var contextTiers: String
+        /// JSON array of prices for hours of the day (`TimeOfDayPrice.json`).
+        public var timesOfDay: String
 
         public init(provider: String, model: String, input: Decimal, output: Decimal, cacheRead: Decimal?, cacheWrite: Decimal?,
-                    reasoning: Decimal?, batchInput: Decimal?, batchOutput: Decimal?, status: String, provenance: String, contextTiers: String = "[]") {
+                    reasoning: Decimal?, batchInput: Decimal?, batchOutput: Decimal?, status: String, provenance: String, contextTiers: String = "[]",
+                    timesOfDay: String = "[]") {
             self.provider = provider
             self.model = model
             self.input = input
@@ -42,6 +45,7 @@ public struct PriceSyncRepository: Sendable {
             self.status = status
             self.provenance = provenance
             self.contextTiers = contextTiers
+            self.timesOfDay = timesOfDay
         }
     }
 
@@ -185,10 +189,10 @@ public struct PriceSyncRepository: Sendable {
                 try await connection.query("""
                     INSERT INTO prices (provider, model, provider_key, model_key, input_per_token, output_per_token, cache_read_per_token,
                                         cache_write_per_token, reasoning_per_token, batch_input_per_token, batch_output_per_token,
-                                        status, source, provenance, sync_run_id, context_tiers)
+                                        status, source, provenance, sync_run_id, context_tiers, times_of_day)
                     SELECT \(version.provider), \(version.model), \(version.provider), \(version.model), \(version.input), \(version.output),
                            \(version.cacheRead), \(version.cacheWrite), \(version.reasoning), \(version.batchInput), \(version.batchOutput),
-                           \(version.status), 'sync', \(version.provenance)::jsonb, \(runID), \(version.contextTiers)::jsonb
+                           \(version.status), 'sync', \(version.provenance)::jsonb, \(runID), \(version.contextTiers)::jsonb, \(version.timesOfDay)::jsonb
                     WHERE NOT EXISTS (SELECT 1 FROM prices WHERE provider_key = \(version.provider) AND model_key = \(version.model)
                                                            AND effective_to IS NULL)
                     """, logger: logger)

@@ -50,10 +50,16 @@ extension PricesCommand {
             try await client.run { http in
                 let response = try await http.get(pricePath(provider, model))
                 if client.json { return ClientOutput.printJSON(response.body) }
-                var table = TextTable(["effective_from", "effective_to", "input", "output", "status", "source", "set_by"])
+                var table = TextTable(["effective_from", "effective_to", "input", "output", "status", "source", "set_by", "hours (UTC)"])
                 for version in try objects(response.body, key: "history") {
+                    let hours = ((version["times_of_day"] as? [[String: Any]]) ?? []).map { window in
+                        "\(text(window["start"]))-\(text(window["end"])) "
+                            + ["input", "output", "cache_read", "cache_write"].compactMap { kind in window[kind].map { "\(kind)=\(text($0))" } }
+                            .joined(separator: ",")
+                    }
                     table.append([text(version["effective_from"]), text(version["effective_to"]), text(version["input_per_token"]),
-                                  text(version["output_per_token"]), text(version["status"]), text(version["source"]), text(version["set_by"])])
+                                  text(version["output_per_token"]), text(version["status"]), text(version["source"]), text(version["set_by"]),
+                                  hours.joined(separator: "; ")])
                 }
                 print(table.render())
             }
@@ -92,10 +98,33 @@ extension PricesCommand {
         @Option(help: "USD per output token.") var output: String?
         @Option(name: .customLong("cache-read"), help: "USD per cache-read token.") var cacheRead: String?
         @Option(name: .customLong("cache-write"), help: "USD per cache-write token.") var cacheWrite: String?
+        @Option(name: .customLong("hours"), help: ArgumentHelp(
+            "Prices for hours of the UTC day, e.g. \"16:30-00:30 input=0.000000135,output=0.00000055\" (repeatable; kinds: input, output, cache_read, cache_write).",
+            valueName: "start-end kind=usd,..."))
+        var hours: [String] = []
         @Flag(help: "Remove the override (the sources' latest price is reinstated).") var remove = false
 
         func validate() throws {
             if !remove && (input == nil || output == nil) { throw ValidationError("--input and --output are required (or --remove)") }
+            for window in hours { _ = try Self.timeOfDay(window) }
+        }
+
+        /// `16:30-00:30 input=0.000000135,output=0.00000055` as the API's window object (the server checks the values).
+        static func timeOfDay(_ text: String) throws -> [String: String] {
+            let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            let ends = parts.first?.split(separator: "-") ?? []
+            guard parts.count == 2, ends.count == 2 else {
+                throw ValidationError("--hours \"\(text)\": expected START-END followed by kind=usd pairs, e.g. \"16:30-00:30 input=0.000000135\"")
+            }
+            var window = ["start": String(ends[0]), "end": String(ends[1])]
+            for pair in parts[1].split(separator: ",") {
+                let kindAndPrice = pair.split(separator: "=", maxSplits: 1)
+                guard kindAndPrice.count == 2, ["input", "output", "cache_read", "cache_write"].contains(String(kindAndPrice[0])) else {
+                    throw ValidationError("--hours \"\(text)\": \"\(pair)\" is not one of input=, output=, cache_read=, cache_write=")
+                }
+                window[String(kindAndPrice[0])] = String(kindAndPrice[1])
+            }
+            return window
         }
 
         func run() async throws {
@@ -106,9 +135,13 @@ extension PricesCommand {
                     print("override of \(provider)/\(model) removed")
                     return
                 }
-                var body = ["input_per_token": input!, "output_per_token": output!]
-                if let cacheRead { body["cache_read_per_token"] = cacheRead }
-                if let cacheWrite { body["cache_write_per_token"] = cacheWrite }
+                struct Body: Encodable {
+                    var input_per_token: String, output_per_token: String
+                    var cache_read_per_token: String?, cache_write_per_token: String?
+                    var times_of_day: [[String: String]]?
+                }
+                let body = Body(input_per_token: input!, output_per_token: output!, cache_read_per_token: cacheRead, cache_write_per_token: cacheWrite,
+                                times_of_day: hours.isEmpty ? nil : try hours.map(Self.timeOfDay))
                 let response = try await http.put(path, body: body)
                 if client.json { return ClientOutput.printJSON(response.body) }
                 print("manual price set for \(provider)/\(model)")
