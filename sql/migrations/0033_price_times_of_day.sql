@@ -5,5 +5,5 @@
 -- [{"start": "16:30", "end": "00:30", "input": "0.000000135", "output": "0.00000055", "cache_read": "0.000000035"}]
 -- A call made in a window is priced with its prices, any other call with the base prices; an
 -- estimate (made before the call) uses the dearest hour of the day.
-ALTER TABLE prices ADD COLUMN times_of_day jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE prices ADD COLUMN times_of_day jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(times_of_day) = 'array');
 COMMENT ON COLUMN prices.times_of_day IS 'Prices for calls made within windows of the UTC day: [{"start": "HH:MM", "end": "HH:MM", "input"|"output"|"cache_read"|"cache_write": "decimal"}]; the base prices apply at any other time.';

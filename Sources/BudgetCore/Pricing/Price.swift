@@ -72,6 +72,7 @@ public struct Price: Sendable, Hashable {
     /// `inputTokens` and `outputTokens` cost the most: what an estimate made before the call
     /// (at an hour it cannot know) must count on.
     public func dearest(inputTokens: Int64, outputTokens: Int64) -> Price {
+        guard !timesOfDay.isEmpty else { return applicable(inputSize: inputTokens, batch: false) }   // the hot path's usual case
         let hours = [self] + timesOfDay.map(during)
         func total(_ price: Price) -> Decimal { Decimal(inputTokens) * price.input + Decimal(outputTokens) * price.output }
         return hours.map { $0.applicable(inputSize: inputTokens, batch: false) }.max { total($0) < total($1) }!
