@@ -288,6 +288,12 @@ struct TierAndBatchUsageTests {
             #expect(batch.string("cost_usd") == "0.005625")  // 1000 × 0.000000625 + 1000 × 0.000005
             let plain = try await client.send(.post, "/api/v1/usage", #"{"scope":{"provider":"google","model":"gemini-2.5-pro"},"usage":{"input_tokens":1000,"output_tokens":1000}}"#)
             #expect(plain.string("cost_usd") == "0.01125")
+            // The model's price shows what priced those calls.
+            let current = try #require(try await client.send(.get, "/api/v1/prices/google/gemini-2.5-pro").json["current"] as? [String: any Sendable])
+            #expect(current["batch_input_per_token"] as? String == "0.000000625" && current["batch_output_per_token"] as? String == "0.000005")
+            let tier = try #require((current["context_tiers"] as? [[String: any Sendable]])?.first)
+            #expect(tier["threshold_tokens"] as? Int == 200_000 && tier["input"] as? String == "0.0000025" && tier["cache_read"] == nil)
+            #expect((current["times_of_day"] as? [Any])?.isEmpty == true)
         }
     }
 

@@ -97,6 +97,15 @@ enum Views {
         ])
     }
 
+    /// A long-context tier as stored (`PriceRepository.contextTiers`): kinds it leaves to the base are left out.
+    static func contextTier(_ tier: ContextTier) -> JSONValue {
+        var members: [String: JSONValue] = ["threshold_tokens": .number(String(tier.thresholdTokens))]
+        for (name, price) in [("input", tier.input), ("output", tier.output), ("cache_read", tier.cacheRead), ("cache_write", tier.cacheWrite)] {
+            if let price { members[name] = .string(price.plainText) }
+        }
+        return .object(members)
+    }
+
     /// A window of the day as stored (`TimeOfDayPrice.Row`): kinds the window leaves to the base are left out.
     static func timeOfDay(_ window: TimeOfDayPrice) -> JSONValue {
         let row = window.row
@@ -112,7 +121,8 @@ enum Views {
             "id": .id(record.price.id), "provider": .string(record.price.provider), "model": .string(record.price.model),
             "input_per_token": .money(record.price.input), "output_per_token": .money(record.price.output),
             "cache_read_per_token": .money(record.price.cacheRead), "cache_write_per_token": .money(record.price.cacheWrite),
-            "reasoning_per_token": .money(record.price.reasoning),
+            "reasoning_per_token": .money(record.price.reasoning), "batch_input_per_token": .money(record.price.batchInput),
+            "batch_output_per_token": .money(record.price.batchOutput), "context_tiers": .array(record.price.contextTiers.map(contextTier)),
             "times_of_day": .array(record.price.timesOfDay.map(timeOfDay)), "status": .string(record.status), "source": .string(record.source),
             "set_by": .text(record.setBy), "effective_from": .instant(record.price.effectiveFrom), "effective_to": .instant(record.effectiveTo),
         ])
