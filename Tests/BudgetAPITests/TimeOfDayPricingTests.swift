@@ -46,6 +46,11 @@ struct TimeOfDayPricingTests {
             #expect(try await client.send(.post, "/api/v1/usage", Self.usage(at: "00:29")).string("cost_usd") == "0.197")
         }
         #expect(try await harness.scalar("SELECT sum(cost_usd)::text FROM usage_records") == "1.182")
+        // In plain SQL, as docs/REPORTING.md shows it.
+        #expect(try await harness.scalar("""
+            SELECT w->>'start' || '-' || (w->>'end') || ' ' || (w->>'input') FROM report.price_history, jsonb_array_elements(times_of_day) w
+            WHERE current AND model_key = 'deepseek-chat'
+            """) == "16:30-00:30 0.000000135")
     }
 
     @Test func aReservationCountsOnTheDearestHourAndTheCommitPaysItsOwn() async throws {
