@@ -81,7 +81,7 @@ struct TimeOfDayPriceTests {
 
     @Test func storedJSONRoundTripsExactly() throws {
         let json = TimeOfDayPrice.json([Self.offPeak])
-        #expect(json == #"[{"start":"16:30","end":"00:30","input":"0.000000135","output":"0.00000055","cache_read":"0.000000035"}]"#)
+        #expect(json == #"[{"cache_read":"0.000000035","end":"00:30","input":"0.000000135","output":"0.00000055","start":"16:30"}]"#)
         #expect(TimeOfDayPrice.windows(json: json) == [Self.offPeak])
         #expect(TimeOfDayPrice.windows(json: "[]") == [])
         #expect(TimeOfDayPrice.windows(json: #"[{"start":"16:30","end":"16:30","input":"1"}]"#) == nil)

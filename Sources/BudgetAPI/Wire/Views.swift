@@ -106,16 +106,6 @@ enum Views {
         return .object(members)
     }
 
-    /// A window of the day as stored (`TimeOfDayPrice.Row`): kinds the window leaves to the base are left out.
-    static func timeOfDay(_ window: TimeOfDayPrice) -> JSONValue {
-        let row = window.row
-        var members: [String: JSONValue] = ["start": .string(row.start), "end": .string(row.end)]
-        for (name, price) in [("input", row.input), ("output", row.output), ("cache_read", row.cacheRead), ("cache_write", row.cacheWrite)] {
-            if let price { members[name] = .string(price) }
-        }
-        return .object(members)
-    }
-
     static func price(_ record: PriceRecord) -> JSONValue {
         .object([
             "id": .id(record.price.id), "provider": .string(record.price.provider), "model": .string(record.price.model),
@@ -123,7 +113,7 @@ enum Views {
             "cache_read_per_token": .money(record.price.cacheRead), "cache_write_per_token": .money(record.price.cacheWrite),
             "reasoning_per_token": .money(record.price.reasoning), "batch_input_per_token": .money(record.price.batchInput),
             "batch_output_per_token": .money(record.price.batchOutput), "context_tiers": .array(record.price.contextTiers.map(contextTier)),
-            "times_of_day": .array(record.price.timesOfDay.map(timeOfDay)), "status": .string(record.status), "source": .string(record.source),
+            "times_of_day": .array(record.price.timesOfDay.map(\.jsonValue)), "status": .string(record.status), "source": .string(record.source),
             "set_by": .text(record.setBy), "effective_from": .instant(record.price.effectiveFrom), "effective_to": .instant(record.effectiveTo),
         ])
     }

@@ -81,15 +81,18 @@ extension TimeOfDayPrice {
     /// The windows as stored with a price version and shown by the API:
     /// `[{"start": "16:30", "end": "00:30", "input": "0.000000135", …}]`, money as decimal strings.
     public static func json(_ windows: [TimeOfDayPrice]) -> String {
-        "[" + windows.map { window in
-            var members = [#""start":"# + JSONText.quoted(text(secondsOfDay: window.start)),
-                           #""end":"# + JSONText.quoted(text(secondsOfDay: window.end))]
-            for (name, price) in [("input", window.input), ("output", window.output), ("cache_read", window.cacheRead),
-                                  ("cache_write", window.cacheWrite)] {
-                if let price { members.append(JSONText.quoted(name) + ":" + JSONText.quoted(price.plainText)) }
-            }
-            return "{" + members.joined(separator: ",") + "}"
-        }.joined(separator: ",") + "]"
+        // Strings and objects only: nothing the writer can refuse.
+        String(decoding: (try? JSONValue.array(windows.map(\.jsonValue)).jsonBytes()) ?? Array("[]".utf8), as: UTF8.self)
+    }
+
+    /// The window as stored and shown; kinds it leaves to the base are left out.
+    public var jsonValue: JSONValue {
+        let row = self.row
+        var members: [String: JSONValue] = ["start": .string(row.start), "end": .string(row.end)]
+        for (name, price) in [("input", row.input), ("output", row.output), ("cache_read", row.cacheRead), ("cache_write", row.cacheWrite)] {
+            if let price { members[name] = .string(price) }
+        }
+        return .object(members)
     }
 
     /// A window as stored and shown: times as `HH:MM`, prices as decimal strings.

@@ -162,7 +162,7 @@ extension PriceSource {
                 return UTCDay.dateString(evaluatedAt) >= text ? .holds : .notYet
             }
             if let startText = constraint["start_time"]?.stringValue, let endText = constraint["end_time"]?.stringValue {
-                guard let start = UTCDay.timeOfDay(startText), let end = UTCDay.timeOfDay(endText) else {
+                guard let start = TimeOfDayPrice.secondsOfDay(startText), let end = TimeOfDayPrice.secondsOfDay(endText) else {
                     throw EntrySkip(.malformedEntry("start_time/end_time are not UTC times"))
                 }
                 return .timeOfDay(start: start, end: end)

@@ -1,8 +1,7 @@
 // Calendar arithmetic in UTC without Calendar or DateFormatter, for dated price rules.
-import BudgetCore
 import Foundation
 
-/// UTC dates and times of day as the catalogues write them (`2025-06-10`, `16:30:00Z`).
+/// UTC dates as the catalogues write them (`2025-06-10`); times of day: `TimeOfDayPrice.secondsOfDay`.
 enum UTCDay {
     /// `yyyy-mm-dd` of the instant in UTC (proleptic Gregorian; Hinnant's civil_from_days).
     static func dateString(_ date: Date) -> String {
@@ -33,10 +32,5 @@ enum UTCDay {
         let month = Int(bytes[5] - 48) * 10 + Int(bytes[6] - 48)
         let day = Int(bytes[8] - 48) * 10 + Int(bytes[9] - 48)
         return (1...12).contains(month) && (1...31).contains(day)
-    }
-
-    /// Seconds since midnight for `HH:MM[:SS][Z]` (UTC only); nil for other offsets or shapes.
-    static func timeOfDay(_ text: String) -> Int? {
-        TimeOfDayPrice.secondsOfDay(text)
     }
 }

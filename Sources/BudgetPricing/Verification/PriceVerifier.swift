@@ -169,15 +169,7 @@ public struct PriceVerifier: Sendable {
         if let current, !current.contextTiers.isEmpty, current.input == accepted.input, current.output == accepted.output {
             return current.contextTiers
         }
-        func matches(_ stated: Decimal?, _ wanted: Decimal?) -> Bool {
-            guard let stated, let wanted else { return false }
-            return agree(stated, wanted)
-        }
-        let matching = observations.filter {
-            !$0.prices.contextTiers.isEmpty && matches($0.prices.input, accepted.input) && matches($0.prices.output, accepted.output)
-        }
-        let best = matching.max { (profiles[$0.source]?.weight ?? 0, $1.source) < (profiles[$1.source]?.weight ?? 0, $0.source) }
-        return best?.prices.contextTiers ?? current?.contextTiers ?? []
+        return bestStating(\.contextTiers, observations: observations, accepted: accepted)?.prices.contextTiers ?? current?.contextTiers ?? []
     }
 
     /// Prices for hours of the day are stated by one source (genai-prices, for DeepSeek's
@@ -186,17 +178,20 @@ public struct PriceVerifier: Sendable {
     /// current ones while the base is unchanged (the source may be down this time); else none, so
     /// that a discount is never applied to a base price it was not stated with.
     func timesOfDay(observations: [PriceObservation], accepted: PriceSet, current: PriceSet?) -> [TimeOfDayPrice] {
+        if let best = bestStating(\.timesOfDay, observations: observations, accepted: accepted) { return best.prices.timesOfDay }
+        if let current, current.input == accepted.input, current.output == accepted.output { return current.timesOfDay }
+        return []
+    }
+
+    /// The highest-weight observation (ties by source name) that states `extra` with the accepted
+    /// input and output prices.
+    func bestStating<Extra>(_ extra: KeyPath<PriceSet, [Extra]>, observations: [PriceObservation], accepted: PriceSet) -> PriceObservation? {
         func matches(_ stated: Decimal?, _ wanted: Decimal?) -> Bool {
             guard let stated, let wanted else { return false }
             return agree(stated, wanted)
         }
-        let matching = observations.filter {
-            !$0.prices.timesOfDay.isEmpty && matches($0.prices.input, accepted.input) && matches($0.prices.output, accepted.output)
-        }
-        if let best = matching.max(by: { (profiles[$0.source]?.weight ?? 0, $1.source) < (profiles[$1.source]?.weight ?? 0, $0.source) }) {
-            return best.prices.timesOfDay
-        }
-        if let current, current.input == accepted.input, current.output == accepted.output { return current.timesOfDay }
-        return []
+        return observations
+            .filter { !$0.prices[keyPath: extra].isEmpty && matches($0.prices.input, accepted.input) && matches($0.prices.output, accepted.output) }
+            .max { (profiles[$0.source]?.weight ?? 0, $1.source) < (profiles[$1.source]?.weight ?? 0, $0.source) }
     }
 }
